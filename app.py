@@ -1,0 +1,3 @@
+from cases import create_app
+
+app = create_app()

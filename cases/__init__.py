@@ -1,0 +1,54 @@
+"""Athar (أثر): case management for families searching for missing relatives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import errors, i18n, security
+from .auth import cli as user_cli
+from .auth import guard
+from .auth.services import load_user
+from .config import load_config
+from .extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, error pages, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    load_config(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.session_protection = "basic"
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    guard.init_app(app)
+
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .casework.views import bp as casework_bp
+    from .demo.cli import init_app as demo_init
+    from .oversight.views import bp as oversight_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(casework_bp, url_prefix="/cases")
+    app.register_blueprint(oversight_bp, url_prefix="/oversight")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    user_cli.init_app(app)
+    demo_init(app)
+    return app
+

@@ -1,0 +1,1 @@
+"""Account administration. Admins manage staff accounts and never read case files."""

@@ -1,0 +1,24 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+ROLE_CHOICES = [
+    ("caseworker", _l("Caseworker")),
+    ("supervisor", _l("Supervisor")),
+    ("admin", _l("Administrator")),
+]
+
+
+class NewUserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="caseworker")
+    password = PasswordField(
+        _l("Temporary password (at least 12 characters)"),
+        validators=[DataRequired(), Length(max=128)],
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)

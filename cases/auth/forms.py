@@ -1,0 +1,19 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(_l("Language"), choices=[("ar", "العربية"), ("en", "English")])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    """Only a CSRF token: logging out is a POST so no link or image can do it."""

@@ -1,0 +1,64 @@
+"""Deny by default: every endpoint needs a login and a role unless it is declared public.
+
+Views declare who may reach them with ``@roles(...)`` or ``@public``. A view that declares
+neither is refused to everyone, so a forgotten decorator fails closed instead of open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, abort, redirect, request, url_for
+from flask_login import current_user
+
+from .models import Role
+
+F = TypeVar("F", bound=Callable)
+
+PUBLIC_ATTR = "_athar_public"
+ROLES_ATTR = "_athar_roles"
+
+
+def public(view: F) -> F:
+    """Reachable without logging in (login page, language switch, static files)."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def roles(*allowed: Role) -> Callable[[F], F]:
+    """Reachable by logged-in staff holding one of ``allowed``."""
+
+    def mark(view: F) -> F:
+        setattr(view, ROLES_ATTR, frozenset(allowed))
+        return view
+
+    return mark
+
+
+CASE_STAFF = (Role.CASEWORKER, Role.SUPERVISOR)
+
+
+def endpoint_policy(app: Flask, endpoint: str) -> tuple[bool, frozenset[Role]]:
+    """(is public, roles allowed) for an endpoint; unknown endpoints allow nobody."""
+    if endpoint == "static":
+        return True, frozenset()
+    view = app.view_functions.get(endpoint)
+    if view is None:
+        return False, frozenset()
+    return bool(getattr(view, PUBLIC_ATTR, False)), getattr(view, ROLES_ATTR, frozenset())
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def enforce_access():  # noqa: ANN202 - Flask hook
+        if request.endpoint is None:
+            return None  # no route matched: let the 404/405 handlers answer
+        is_public, allowed = endpoint_policy(app, request.endpoint)
+        if is_public:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if current_user.role not in allowed:
+            abort(403)
+        return None

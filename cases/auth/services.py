@@ -1,0 +1,163 @@
+"""Account rules: password hashing, authentication, creating and disabling staff."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from ..clock import utcnow
+from ..extensions import db
+from .models import Role, User
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+
+
+class AccountError(Exception):
+    """A rule about accounts was broken; ``str(error)`` is safe to show the user.
+
+    ``field`` names the form field the message belongs beside.
+    """
+
+    def __init__(self, message: object, field: str = "password") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"],
+        memory_cost=cfg["ARGON2_MEMORY_COST"],
+        parallelism=cfg["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` with this deployment's cost parameters."""
+    return _hasher().hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    """Raise AccountError if ``password`` is too short or too long."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("The password must have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)
+        )
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None.
+
+    Unknown users cost the same hash work as known ones, so timing does not reveal which
+    usernames exist.
+    """
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
+    hasher = _hasher()
+    if user is None:
+        _verify(hasher, _dummy_hash(), password)
+        return None
+    if not _verify(hasher, user.password_hash, password) or not user.active:
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _dummy_hash() -> str:
+    cached = current_app.extensions.get("athar_dummy_hash")
+    if cached is None:
+        cached = hash_password(secrets.token_urlsafe(16))
+        current_app.extensions["athar_dummy_hash"] = cached
+    return cached
+
+
+def create_user(username: str, role: Role | str, password: str, display_name: str = "") -> User:
+    """Create an active staff account; raises AccountError on a taken name or weak password."""
+    username = username.strip().lower()
+    if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise AccountError(
+            _l("A username may use letters, digits, '.', '-' and '_' only."), "username"
+        )
+    if role not in set(Role):
+        raise AccountError(_l("Unknown role."), "role")
+    if db.session.scalar(db.select(User.id).filter_by(username=username)) is not None:
+        raise AccountError(_l("That username is already taken."), "username")
+    check_password_rules(password)
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        role=Role(role),
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def set_active(user: User, active: bool) -> User:
+    """Enable or disable an account; disabling ends all its sessions at once."""
+    user.active = active
+    end_sessions(user)
+    db.session.commit()
+    return user
+
+
+def set_role(user: User, role: Role) -> User:
+    """Change a user's role; their open sessions end so the new role applies at once."""
+    user.role = Role(role)
+    end_sessions(user)
+    db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str) -> User:
+    """Change a password (rules checked); every other session of the account ends."""
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    db.session.commit()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    user.session_token = secrets.token_hex(16)
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login loader: the cookie holds "id:session_token"; a stale token loads nobody."""
+    ident, _, token = user_id.partition(":")
+    if not ident.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def case_staff() -> list[User]:
+    """Active caseworkers and supervisors, who can own cases."""
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .where(User.active.is_(True), User.role.in_([Role.CASEWORKER, Role.SUPERVISOR]))
+            .order_by(User.display_name)
+        )
+    )

@@ -1,0 +1,1 @@
+"""Case files: the missing person, notes, status workflow, assignment and access."""

@@ -1,0 +1,44 @@
+"""Who may see and change which case: the one data-level helper every view goes through.
+
+Supervisors see all cases; a caseworker sees the cases they own and those explicitly shared
+with them; admins see none. Anything else is a 404, so ids of other people's cases reveal
+nothing (not even that they exist).
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import Select, false, or_, select
+
+from ..auth.models import Role, User
+from ..extensions import db
+from .models import Case, CaseShare
+
+
+def visible_cases(user: User, stmt: Select | None = None) -> Select:
+    """``stmt`` (default: all cases) narrowed to the cases ``user`` may see."""
+    stmt = stmt if stmt is not None else select(Case)
+    if user.role == Role.SUPERVISOR:
+        return stmt
+    if user.role == Role.CASEWORKER:
+        shared = select(CaseShare.case_id).where(CaseShare.user_id == user.id)
+        return stmt.where(or_(Case.owner_id == user.id, Case.id.in_(shared)))
+    return stmt.where(false())
+
+
+def can_work_on(user: User, case: Case) -> bool:
+    if user.role == Role.SUPERVISOR:
+        return True
+    if user.role != Role.CASEWORKER:
+        return False
+    if case.owner_id == user.id:
+        return True
+    return db.session.get(CaseShare, (case.id, user.id)) is not None
+
+
+def get_case(user: User, case_id: int) -> Case:
+    """The case if ``user`` may see it, else 404."""
+    case = db.session.get(Case, case_id)
+    if case is None or not can_work_on(user, case):
+        abort(404)
+    return case

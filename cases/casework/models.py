@@ -1,0 +1,322 @@
+"""The case file and everything appended to it.
+
+History (notes, status changes, assignments, approval requests) is appended, never edited in
+place: a correction is a new row that points at the one it corrects.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..clock import utcnow
+from ..extensions import db
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    LOCATED_ALIVE = "located_alive"
+    LOCATED_DETAINED = "located_detained"
+    LOCATED_DECEASED = "located_deceased"
+    CLOSED = "closed"
+
+
+class ClosureReason(StrEnum):
+    IN_CONTACT = "in_contact"
+    DEATH_CONFIRMED = "death_confirmed"
+    FAMILY_WITHDREW = "family_withdrew"
+    DUPLICATE = "duplicate"
+    NO_TRACE = "no_trace"
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class ContactChannel(StrEnum):
+    PHONE = "phone"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    FACEBOOK = "facebook"
+    OTHER = "other"
+
+
+class NoteKind(StrEnum):
+    CALL = "call"
+    VISIT = "visit"
+    INFORMATION = "information"
+    REFERRAL = "referral"
+    OTHER = "other"
+
+
+class NoteVisibility(StrEnum):
+    INTERNAL = "internal"
+    SHAREABLE = "shareable"
+
+
+class NameKind(StrEnum):
+    LATIN = "latin"
+    ALIAS = "alias"
+
+
+class DocumentType(StrEnum):
+    NATIONAL_ID = "national_id"
+    CIVIL_ID = "civil_id"
+    PASSPORT = "passport"
+    RESIDENCE_CARD = "residence_card"
+    MILITARY_CONTRACT = "military_contract"
+    OTHER = "other"
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_activity", "status", "last_activity_at"),
+        Index("ix_cases_owner_status", "owner_id", "status"),
+        Index("ix_cases_district", "district_pcode"),
+        Index("ix_cases_governorate", "governorate_pcode"),
+        Index("ix_cases_last_contact", "last_contact_date"),
+        Index("ix_cases_birth_year", "birth_year_key"),
+        Index("ix_cases_activity", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.NEW)
+    closure_reason: Mapped[str | None] = mapped_column(String(20))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Last note, status change or assignment: what "stale" is measured against.
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The missing person. Arabic name parts are the official form; the name as entered is kept
+    # verbatim because families write it in many ways.
+    given_name: Mapped[str] = mapped_column(String(80))
+    father_name: Mapped[str | None] = mapped_column(String(80))
+    grandfather_name: Mapped[str | None] = mapped_column(String(80))
+    great_grandfather_name: Mapped[str | None] = mapped_column(String(80))
+    laqab: Mapped[str | None] = mapped_column(String(80))
+    name_as_entered: Mapped[str | None] = mapped_column(String(300))
+    mother_name: Mapped[str | None] = mapped_column(String(200))
+    sex: Mapped[str] = mapped_column(String(10), default=Sex.MALE)
+    birth_year: Mapped[int | None]
+    birth_month: Mapped[int | None]
+    birth_day: Mapped[int | None]
+    age: Mapped[int | None]
+    age_estimated: Mapped[bool] = mapped_column(default=False)
+    age_recorded_on: Mapped[date | None]
+    # Birth year from the date of birth, or from the age when it was recorded: the age filter key.
+    birth_year_key: Mapped[int | None]
+    governorate_pcode: Mapped[str | None] = mapped_column(String(12))
+    district_pcode: Mapped[str | None] = mapped_column(String(12))
+    locality: Mapped[str | None] = mapped_column(String(200))
+    departure_date: Mapped[date | None]
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    route: Mapped[str | None] = mapped_column(Text)
+    travel_company: Mapped[str | None] = mapped_column(String(200))
+    last_contact_date: Mapped[date | None]
+    last_contact_channel: Mapped[str | None] = mapped_column(String(20))
+    last_known_location: Mapped[str | None] = mapped_column(String(300))
+    circumstances: Mapped[str | None] = mapped_column(Text)
+    distinguishing_marks: Mapped[str | None] = mapped_column(Text)
+    # Normalised full name (see matching.normalize) for sorting and display of search hits.
+    name_key: Mapped[str] = mapped_column(String(400), default="")
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    names: Mapped[list[CaseName]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseName.id"
+    )
+    phones: Mapped[list[CasePhone]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CasePhone.id"
+    )
+    documents: Mapped[list[IdentityDocument]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="IdentityDocument.id"
+    )
+    contacts: Mapped[list[FamilyContact]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="FamilyContact.id"
+    )
+    tokens: Mapped[list[CaseNameToken]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def arabic_name(self) -> str:
+        parts = (
+            self.given_name,
+            self.father_name,
+            self.grandfather_name,
+            self.great_grandfather_name,
+            self.laqab,
+        )
+        return " ".join(p for p in parts if p)
+
+    @property
+    def latin_names(self) -> list[str]:
+        return [n.name for n in self.names if n.kind == NameKind.LATIN]
+
+    @property
+    def aliases(self) -> list[str]:
+        return [n.name for n in self.names if n.kind == NameKind.ALIAS]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CaseStatus.CLOSED
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference} {self.status}>"
+
+
+class CaseName(db.Model):
+    """A Latin spelling or an alias (former name, nickname) of the missing person."""
+
+    __tablename__ = "case_names"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    case: Mapped[Case] = relationship(back_populates="names")
+
+
+class CasePhone(db.Model):
+    """A phone number of the missing person, in E.164."""
+
+    __tablename__ = "case_phones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    e164: Mapped[str] = mapped_column(String(20), index=True)
+    case: Mapped[Case] = relationship(back_populates="phones")
+
+
+class IdentityDocument(db.Model):
+    __tablename__ = "identity_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    doc_type: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(60))
+    case: Mapped[Case] = relationship(back_populates="documents")
+
+
+class FamilyContact(db.Model):
+    """A relative who reported the case and whom caseworkers call back."""
+
+    __tablename__ = "family_contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relationship_to_person: Mapped[str | None] = mapped_column(String(60))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    preferred_language: Mapped[str | None] = mapped_column(String(8))
+    case: Mapped[Case] = relationship(back_populates="contacts")
+
+
+class CaseNameToken(db.Model):
+    """Normalised name tokens: the prefix-token search index (as in Google Person Finder)."""
+
+    __tablename__ = "case_name_tokens"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Byte order on PostgreSQL so the prefix range matches what Python computes.
+    token: Mapped[str] = mapped_column(
+        String(80).with_variant(String(80, collation="C"), "postgresql"), primary_key=True
+    )
+    __table_args__ = (Index("ix_case_name_tokens_token_case", "token", "case_id"),)
+
+
+class CaseNote(db.Model):
+    __tablename__ = "case_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    visibility: Mapped[str] = mapped_column(String(20), default=NoteVisibility.INTERNAL)
+    body: Mapped[str] = mapped_column(Text)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("case_notes.id"))
+
+    author: Mapped[User | None] = relationship()
+    corrects: Mapped[CaseNote | None] = relationship(remote_side=[id])
+
+
+class StatusChange(db.Model):
+    __tablename__ = "status_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    closure_reason: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    # Set when a supervisor's approval carried this change out.
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    from_user: Mapped[User | None] = relationship(foreign_keys=[from_user_id])
+    to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
+
+
+class CaseShare(db.Model):
+    """An explicit grant letting a caseworker other than the owner work on a case."""
+
+    __tablename__ = "case_shares"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+
+class ApprovalRequest(db.Model):
+    """A status change that needs a second person: closure and "located deceased"."""
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (Index("ix_approval_requests_state", "state", "requested_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    closure_reason: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default=ApprovalState.PENDING)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

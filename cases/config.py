@@ -1,0 +1,77 @@
+"""Settings: defaults here, then ``instance/config.py``, then the environment.
+
+Production refuses to start without a real SECRET_KEY: a guessable key would let anyone forge a
+staff session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+
+class Config:
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 12 * 3600  # absolute limit for a staff session
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    WTF_I18N_ENABLED = True
+    BABEL_DEFAULT_LOCALE = "ar"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Baghdad"
+    LANGUAGES = ("ar", "en")
+    CASES_PER_PAGE = 25
+    # argon2id parameters (RFC 9106 second recommendation, lower memory for small servers).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 2
+    DEMO = False
+    ENV_NAME = "production"
+
+
+class TestingConfig(Config):
+    TESTING = True
+    ENV_NAME = "testing"
+    SECRET_KEY = "test-only-secret-key"  # noqa: S105 - never used outside tests
+    SESSION_COOKIE_SECURE = False
+    # A cheap KDF keeps the suite fast; production parameters are tested in test_passwords.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill ``app.config`` from defaults, the instance folder and the environment."""
+    if test_config is not None:
+        app.config.from_object(TestingConfig)
+        app.config.from_mapping(test_config)
+    else:
+        app.config.from_object(Config)
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("ATHAR")
+        if os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        if os.environ.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + str(Path(app.instance_path) / "athar.sqlite")
+    app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(uri)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY is not set. Put it in instance/config.py or the SECRET_KEY environment "
+            "variable (`make run` writes one for a local demo)."
+        )
+
+
+def _with_driver(uri: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the psycopg 3 driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    return uri

@@ -1,0 +1,59 @@
+"""Error pages in the reader's language; never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
+    403: (_l("Not allowed"), _l("Your account is not allowed to open this page.")),
+    404: (_l("Not found"), _l("There is no page here, or you are not allowed to see it.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l("The error has been recorded. Nothing you saved before is lost. Please try again."),
+    ),
+}
+
+
+def render_error(code: int, title: object | None = None, message: object | None = None):  # noqa: ANN201
+    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    return (
+        render_template(
+            "error.html", code=code, title=title or default_title, message=message or default_message
+        ),
+        code,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # noqa: ANN202
+        return render_error(
+            400,
+            _l("The form expired"),
+            _l(
+                "For your safety the form could not be accepted. Go back, reload the page and "
+                "send it again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # noqa: ANN202
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code if error.code in MESSAGES else 400)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):  # noqa: ANN202
+        app.logger.exception("Unhandled error", exc_info=error)
+        return render_error(500)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):  # noqa: ANN202
+        return render_error(500)

@@ -1,0 +1,46 @@
+"""Language choice and locale-aware formatting for templates."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from . import places
+from .extensions import babel
+from .phones import display as phone_display
+
+RTL_LANGUAGES = {"ar", "ckb", "fa", "he", "ur"}
+
+
+def select_locale() -> str:
+    """The language asked for on this device, then the account's, then the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def language_context() -> dict:
+        locale = str(get_locale())
+        return {
+            "locale": locale,
+            "text_dir": "rtl" if locale in RTL_LANGUAGES else "ltr",
+            "languages": app.config["LANGUAGES"],
+        }
+
+    app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["datetime"] = (
+        lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
+    )
+    app.jinja_env.filters["place"] = lambda code: places.place_name(code, str(get_locale()))
+    app.jinja_env.filters["phone"] = phone_display

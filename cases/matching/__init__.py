@@ -1,0 +1,1 @@
+"""Name matching: normalisation and search tokens for people's names."""

@@ -1,0 +1,1 @@
+"""Supervisor oversight: the approvals queue (dashboards and exports come later)."""

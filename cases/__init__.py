@@ -51,4 +51,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     user_cli.init_app(app)
     demo_init(app)
     return app
-

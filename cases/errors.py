@@ -25,7 +25,10 @@ def render_error(code: int, title: object | None = None, message: object | None 
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
     return (
         render_template(
-            "error.html", code=code, title=title or default_title, message=message or default_message
+            "error.html",
+            code=code,
+            title=title or default_title,
+            message=message or default_message,
         ),
         code,
     )

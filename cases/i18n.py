@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from babel import Locale
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -16,14 +17,16 @@ RTL_LANGUAGES = {"ar", "ckb", "fa", "he", "ur"}
 def select_locale() -> str:
     """The language asked for on this device, then the account's, then the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -39,8 +42,14 @@ def init_app(app: Flask) -> None:
         }
 
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
-    app.jinja_env.filters["datetime"] = (
-        lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
-    )
+    app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     app.jinja_env.filters["place"] = lambda code: places.place_name(code, str(get_locale()))
     app.jinja_env.filters["phone"] = phone_display
+    app.jinja_env.globals["country_name"] = country_name
+
+
+def country_name(code: str | None) -> str:
+    """A country's name in the reader's language, from its ISO code."""
+    if not code:
+        return ""
+    return Locale.parse(str(get_locale())).territories.get(code, code)

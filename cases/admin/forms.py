@@ -1,13 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-ROLE_CHOICES = [
-    ("caseworker", _l("Caseworker")),
-    ("supervisor", _l("Supervisor")),
-    ("admin", _l("Administrator")),
-]
+ROLE_LABELS = {
+    "caseworker": _l("Caseworker"),
+    "supervisor": _l("Supervisor"),
+    "admin": _l("Administrator"),
+}
+ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
 class NewUserForm(FlaskForm):

@@ -9,7 +9,7 @@ from ..auth.guard import roles
 from ..auth.models import Role, User
 from ..casework.forms import ActionForm
 from ..extensions import db
-from .forms import ROLE_CHOICES, NewUserForm, RoleForm
+from .forms import ROLE_LABELS, NewUserForm, RoleForm
 
 bp = Blueprint("admin", __name__)
 
@@ -35,7 +35,7 @@ def users():
         form=form,
         action_form=ActionForm(),
         role_form=RoleForm(),
-        role_labels=dict(ROLE_CHOICES),
+        role_labels=ROLE_LABELS,
     )
 
 

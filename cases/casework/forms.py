@@ -16,6 +16,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -88,38 +89,46 @@ LABELS = {
 }
 
 
-def choices(group: str, values, blank: bool = False) -> list[tuple[str, object]]:  # noqa: ANN001
-    items = [(str(v), LABELS[group][str(v)]) for v in values]
-    return ([("", _l("— not known —"))] if blank else []) + items
+def options(pairs, blank: object | None = None) -> list[SelectChoice]:  # noqa: ANN001
+    """SelectChoices from (value, label) pairs, optionally after a blank first option."""
+    first = [SelectChoice("", blank)] if blank is not None else []
+    return first + [SelectChoice(str(value), label) for value, label in pairs]
+
+
+NOT_KNOWN = _l("— not known —")
+
+
+def choices(group: str, values, blank: bool = False) -> list[SelectChoice]:  # noqa: ANN001
+    """Options for an enum whose labels live in LABELS[group]."""
+    return options(((str(v), LABELS[group][str(v)]) for v in values), NOT_KNOWN if blank else None)
 
 
 # Destinations families report most; the rest follow alphabetically.
 COMMON_DESTINATIONS = ("RU", "BY", "UA", "TR", "AE", "IR", "SY", "DE")
 
 
-def country_choices() -> list[tuple[str, str]]:
+def country_choices() -> list[SelectChoice]:
     names = Locale.parse(str(get_locale())).territories
     codes = sorted(
         (c for c in names if len(c) == 2 and c.isalpha() and c not in COMMON_DESTINATIONS),
         key=lambda c: names[c],
     )
-    return [("", str(_l("— not known —")))] + [(c, names[c]) for c in COMMON_DESTINATIONS + tuple(codes)]
+    return options(((c, names[c]) for c in COMMON_DESTINATIONS + tuple(codes)), NOT_KNOWN)
 
 
-def governorate_choices() -> list[tuple[str, str]]:
+def governorate_choices(blank: object = NOT_KNOWN) -> list[SelectChoice]:
     locale = str(get_locale())
-    return [("", str(_l("— not known —")))] + [
-        (g.pcode, g.name(locale)) for g in places.governorates()
-    ]
+    return options(((g.pcode, g.name(locale)) for g in places.governorates()), blank)
 
 
-def district_choices() -> dict[str, list[tuple[str, str]]] | list:
+def district_choices(blank: object = NOT_KNOWN) -> list[SelectChoice]:
     """Districts grouped under their governorate, as <optgroup>s."""
     locale = str(get_locale())
-    grouped: dict[str, list[tuple[str, str]]] = {"": [("", str(_l("— not known —")))]}
-    for gov in places.governorates():
-        grouped[gov.name(locale)] = [(d.pcode, d.name(locale)) for d in places.districts(gov.pcode)]
-    return grouped
+    return [SelectChoice("", blank)] + [
+        SelectChoice(d.pcode, d.name(locale), optgroup=gov.name(locale))
+        for gov in places.governorates()
+        for d in places.districts(gov.pcode)
+    ]
 
 
 def _lines(text: str | None) -> list[str]:
@@ -141,7 +150,7 @@ class ContactForm(Form):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     preferred_language = SelectField(
         _l("Preferred language"),
-        choices=[("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")],
+        choices=options(LABELS["language"].items()),
         default="ar",
     )
 
@@ -169,9 +178,7 @@ class CaseForm(FlaskForm):
     )
     father_name = StringField(_l("Father's name"), validators=_name_length())
     grandfather_name = StringField(_l("Grandfather's name"), validators=_name_length())
-    great_grandfather_name = StringField(
-        _l("Great-grandfather's name"), validators=_name_length()
-    )
+    great_grandfather_name = StringField(_l("Great-grandfather's name"), validators=_name_length())
     laqab = StringField(_l("Family or tribal name (laqab)"), validators=_name_length())
     name_as_entered = StringField(
         _l("Name exactly as the family gave it"), validators=[Optional(), Length(max=300)]
@@ -183,9 +190,7 @@ class CaseForm(FlaskForm):
         _l("Other names and former names (one per line)"),
         validators=[Optional(), Length(max=2000)],
     )
-    mother_name = StringField(
-        _l("Mother's full name"), validators=[Optional(), Length(max=200)]
-    )
+    mother_name = StringField(_l("Mother's full name"), validators=[Optional(), Length(max=200)])
     sex = SelectField(_l("Sex"), choices=choices("sex", Sex), default="male")
     birth_year = IntegerField(
         _l("Year of birth"), validators=[Optional(), NumberRange(min=1900, max=2100)]
@@ -193,7 +198,9 @@ class CaseForm(FlaskForm):
     birth_month = IntegerField(
         _l("Month of birth"), validators=[Optional(), NumberRange(min=1, max=12)]
     )
-    birth_day = IntegerField(_l("Day of birth"), validators=[Optional(), NumberRange(min=1, max=31)])
+    birth_day = IntegerField(
+        _l("Day of birth"), validators=[Optional(), NumberRange(min=1, max=31)]
+    )
     age = IntegerField(_l("Age"), validators=[Optional(), NumberRange(min=0, max=120)])
     age_estimated = BooleanField(_l("Age is an estimate"))
     governorate_pcode = SelectField(_l("Governorate"), validate_choice=False)
@@ -233,9 +240,9 @@ class CaseForm(FlaskForm):
         self.destination_country.choices = country_choices()
         # Always offer an empty row to add one more document or contact without JavaScript.
         for rows in (self.documents, self.contacts):
-            if rows.entries and any(_row_filled(e) for e in rows.entries[-1:]):
-                if len(rows.entries) < rows.max_entries:
-                    rows.append_entry()
+            full = rows.entries and _row_filled(rows.entries[-1])
+            if full and len(rows.entries) < rows.max_entries:
+                rows.append_entry()
 
     def validate_governorate_pcode(self, field: SelectField) -> None:
         if field.data and places.governorate(field.data) is None:
@@ -251,7 +258,7 @@ class CaseForm(FlaskForm):
             raise FieldError(_l("This district is not in the governorate chosen."))
 
     def validate_destination_country(self, field: SelectField) -> None:
-        if field.data and field.data not in dict(field.choices):
+        if field.data and field.data not in {c.value for c in field.choices}:
             raise FieldError(_l("Choose a country from the list."))
 
     def validate_birth_day(self, field: IntegerField) -> None:
@@ -414,14 +421,11 @@ class ActionForm(FlaskForm):
     """A button that posts nothing but its CSRF token."""
 
 
-STATUS_FILTER_CHOICES = choices("status", LABELS["status"])
-
-
 class CaseFilterForm(Form):
     """The case list's query string; invalid values are ignored, never an error page."""
 
     q = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
-    status = SelectMultipleField(_l("Status"), choices=STATUS_FILTER_CHOICES)
+    status = SelectMultipleField(_l("Status"), choices=choices("status", LABELS["status"]))
     governorate = SelectField(_l("Governorate"), validate_choice=False)
     district = SelectField(_l("District"), validate_choice=False)
     owner = SelectField(_l("Caseworker"), validate_choice=False)
@@ -431,13 +435,15 @@ class CaseFilterForm(Form):
     contact_to = DateField(_l("Last contact to"), validators=[Optional()])
     sort = SelectField(
         _l("Sort by"),
-        choices=[
-            ("activity", _l("Latest activity")),
-            ("oldest_activity", _l("Oldest activity")),
-            ("created", _l("Newest case")),
-            ("name", _l("Name")),
-            ("last_contact", _l("Last contact")),
-            ("reference", _l("Reference")),
-        ],
+        choices=options(
+            [
+                ("activity", _l("Latest activity")),
+                ("oldest_activity", _l("Oldest activity")),
+                ("created", _l("Newest case")),
+                ("name", _l("Name")),
+                ("last_contact", _l("Last contact")),
+                ("reference", _l("Reference")),
+            ]
+        ),
         default="activity",
     )

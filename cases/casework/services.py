@@ -192,12 +192,10 @@ def create_case(actor: User, details: CaseDetails, owner: User | None = None) ->
             actor_id=actor.id,
             from_status=None,
             to_status=CaseStatus.NEW,
-            reason=str(_l("Case opened")),
+            reason="",  # the timeline says "case opened"; stored text stays language-neutral
         )
     )
-    db.session.add(
-        Assignment(case_id=case.id, actor_id=actor.id, to_user_id=owner.id, reason=None)
-    )
+    db.session.add(Assignment(case_id=case.id, actor_id=actor.id, to_user_id=owner.id, reason=None))
     db.session.commit()
     return case
 

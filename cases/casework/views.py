@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,10 +25,13 @@ from .forms import (
     NoteForm,
     ShareForm,
     StatusForm,
+    choices,
+    district_choices,
     governorate_choices,
+    options,
 )
-from .listing import CaseFilter, filtered_cases
-from .models import ApprovalRequest, Case, CaseShare
+from .listing import DEFAULT_SORT, SORTS, CaseFilter, filtered_cases
+from .models import ApprovalRequest, Case, CaseShare, CaseStatus
 from .timeline import case_timeline
 
 bp = Blueprint("casework", __name__)
@@ -39,11 +41,9 @@ bp = Blueprint("casework", __name__)
 @roles(*CASE_STAFF)
 def case_list():
     form = CaseFilterForm(request.args)
-    form.governorate.choices = governorate_choices()
-    locale = str(get_locale())
-    form.district.choices = [("", "")] + [(d.pcode, d.name(locale)) for d in places.districts()]
-    staff = case_staff()
-    form.owner.choices = [("", "")] + [(str(u.id), u.display_name) for u in staff]
+    form.governorate.choices = governorate_choices(blank=_("All"))
+    form.district.choices = district_choices(blank=_("All"))
+    form.owner.choices = options(((u.id, u.display_name) for u in case_staff()), _("All"))
     form.validate()
     filters = CaseFilter(
         status=[s for s in (form.status.data or []) if s in LABELS["status"]],
@@ -55,7 +55,7 @@ def case_list():
         contact_from=None if form.contact_from.errors else form.contact_from.data,
         contact_to=None if form.contact_to.errors else form.contact_to.data,
         q=(form.q.data or "").strip()[:200] or None,
-        sort=form.sort.data if form.sort.data in dict(form.sort.choices) else "activity",
+        sort=form.sort.data if form.sort.data in SORTS else DEFAULT_SORT,
     )
     stmt = filtered_cases(current_user, filters).options(selectinload(Case.owner))
     page = db.paginate(
@@ -104,25 +104,27 @@ def _case_page(
 ) -> str:
     """The case page; a failed POST passes its form back so nothing typed is lost."""
     status_form = status_form or StatusForm()
-    status_form.to_status.choices = [
-        (s.value, LABELS["status"][s.value]) for s in workflow.allowed_targets(case.status)
-    ]
-    status_form.closure_reason.choices = [("", "")] + [
-        (r.value, LABELS["closure"][r.value]) for r in workflow.closure_reasons_for(case.status)
-    ]
+    status_form.to_status.choices = choices(
+        "status", [s for s in CaseStatus if s in workflow.allowed_targets(case.status)]
+    )
+    status_form.closure_reason.choices = choices(
+        "closure", workflow.closure_reasons_for(case.status), blank=True
+    )
     staff = case_staff()
     assign_form = AssignForm()
-    assign_form.owner_id.choices = [(u.id, u.display_name) for u in staff if u.id != case.owner_id]
+    assign_form.owner_id.choices = options(
+        (u.id, u.display_name) for u in staff if u.id != case.owner_id
+    )
     shares = db.session.scalars(
         select(CaseShare).where(CaseShare.case_id == case.id).options(selectinload(CaseShare.user))
     ).all()
     shared_ids = {s.user_id for s in shares}
     share_form = ShareForm()
-    share_form.user_id.choices = [
+    share_form.user_id.choices = options(
         (u.id, u.display_name)
         for u in staff
         if u.id != case.owner_id and u.id not in shared_ids and u.role == Role.CASEWORKER
-    ]
+    )
     return render_template(
         "casework/show.html",
         case=case,
@@ -259,4 +261,3 @@ def share(case_id: int):
         else:
             flash(_("Case shared with %(name)s.", name=with_user.display_name), "success")
     return redirect(url_for("casework.show", case_id=case.id))
-

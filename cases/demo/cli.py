@@ -34,7 +34,9 @@ def credentials_file() -> Path:
 def init(cases: int, seed: int) -> None:
     """Create demo accounts (random passwords) and synthetic cases, once."""
     if not current_app.config.get("DEMO"):
-        raise click.ClickException("DEMO is not set in instance/config.py: refusing to add demo accounts.")
+        raise click.ClickException(
+            "DEMO is not set in instance/config.py: refusing to add demo accounts."
+        )
     path = credentials_file()
     if db.session.scalar(db.select(User.id).limit(1)) is None:
         lines = []

@@ -1,0 +1,135 @@
+"""Shared fixtures: one schema per test session, emptied before every test.
+
+Set TEST_DATABASE_URL (as `make test-postgres` does) to run the same suite on PostgreSQL; each
+xdist worker then gets its own schema so parallel runs do not collide.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from cases import create_app
+from cases.auth.models import Role, User
+from cases.extensions import db
+
+from .factories import make_case, make_user
+
+PASSWORD = "correct horse battery staple"
+
+
+def _database(tmp_path_factory: pytest.TempPathFactory, worker: str) -> tuple[str, dict]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        path = tmp_path_factory.mktemp("db") / "athar-test.sqlite"
+        return f"sqlite:///{path}", {}
+    schema = f"athar_test_{worker}"
+    admin = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with admin.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        db.engine.dispose()
+    return url, {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_pre_ping": True}
+
+
+@pytest.fixture(scope="session")
+def _app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Flask]:
+    url, engine_options = _database(tmp_path_factory, worker_id)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    _app.config["WTF_CSRF_ENABLED"] = False
+    with _app.app_context():
+        yield _app
+        db.session.rollback()
+        db.session.remove()
+        _empty_tables()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def caseworker(app: Flask) -> User:
+    return make_user("zainab", Role.CASEWORKER, "Zainab")
+
+
+@pytest.fixture
+def other_caseworker(app: Flask) -> User:
+    return make_user("ali", Role.CASEWORKER, "Ali")
+
+
+@pytest.fixture
+def supervisor(app: Flask) -> User:
+    return make_user("maryam", Role.SUPERVISOR, "Maryam")
+
+
+@pytest.fixture
+def second_supervisor(app: Flask) -> User:
+    return make_user("hassan", Role.SUPERVISOR, "Hassan")
+
+
+@pytest.fixture
+def admin(app: Flask) -> User:
+    return make_user("root-admin", Role.ADMIN, "Admin")
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, user: User | str, password: str = PASSWORD, lang: str = "en"):  # noqa: ANN201
+        username = user if isinstance(user, str) else user.username
+        with self._client.session_transaction() as session:
+            session["lang"] = lang
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):  # noqa: ANN201
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def case(caseworker: User):  # noqa: ANN201
+    return make_case(caseworker)

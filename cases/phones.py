@@ -17,6 +17,10 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
     Raises PhoneError for text that is not a possible phone number.
     """
     text = (raw or "").strip()
+    # phonenumbers reads letters as keypad digits ("0770abc4567" -> 0770 222 4567): for a
+    # missing person's number a typo must be refused, not turned into someone else's number.
+    if any(ch.isalpha() for ch in text):
+        raise PhoneError(raw)
     if text.startswith("00"):
         text = "+" + text[2:]
     try:

@@ -1,0 +1,63 @@
+# Athar: two commands on a fresh machine — `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := app.py
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+CATALOGS := $(wildcard cases/translations/*/LC_MESSAGES/messages.po)
+COMPILED := cases/translations/.compiled
+
+.PHONY: run setup test test-sqlite test-postgres test-e2e lint i18n-extract i18n-update \
+        system-deps services clean
+
+run: setup instance/config.py  ## migrate, seed a demo on first run, serve on :5000
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo init
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+setup: $(STAMP) $(COMPILED)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(COMPILED): $(CATALOGS) $(STAMP)
+	$(BIN)/pybabel compile -q -d cases/translations
+	touch $@
+
+instance/config.py:
+	@mkdir -p instance
+	@$(PY) -c "import secrets; print('# Written by make run: a local DEMO instance.'); print('SECRET_KEY = %r' % secrets.token_hex(32)); print('DEMO = True'); print('SESSION_COOKIE_SECURE = False  # plain http on 127.0.0.1')" > $@
+	@echo "Wrote $@ (demo instance, random SECRET_KEY)."
+
+system-deps:  ## Chromium for the browser tests (Debian package)
+	@.ci/install-system-deps
+
+services:  ## start PostgreSQL and Redis if they are not answering
+	@.ci/start-services
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup system-deps lint  ## the whole suite on SQLite, browser tests included
+	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile -q
+
+test-postgres: setup services  ## the same suite (without the browser) on PostgreSQL
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile -q -m "not e2e"
+
+test-e2e: setup system-deps
+	$(BIN)/pytest -p no:cacheprovider -q -m e2e
+
+i18n-extract: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o cases/translations/messages.pot --no-location --sort-output --omit-header .
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i cases/translations/messages.pot -d cases/translations --no-fuzzy-matching --ignore-obsolete --omit-header
+
+clean:
+	rm -rf $(VENV) test-artifacts

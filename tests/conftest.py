@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -76,8 +76,22 @@ def _empty_tables() -> None:
                 conn.execute(table.delete())
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Clears ``g`` before each request.
+
+    The ``app`` fixture keeps one application context open so tests can use the database
+    between requests; Flask then reuses it for every request, and per-request caches kept on
+    ``g`` (the logged-in user, the locale) would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = FreshGlobalsClient
     return app.test_client()
 
 

@@ -35,6 +35,7 @@ from .models import ApprovalRequest, Case, CaseShare, CaseStatus
 from .timeline import case_timeline
 
 bp = Blueprint("casework", __name__)
+MAX_PAGE = 100_000  # beyond this an OFFSET only burdens the database
 
 
 @bp.route("/")
@@ -60,7 +61,7 @@ def case_list():
     stmt = filtered_cases(current_user, filters).options(selectinload(Case.owner))
     page = db.paginate(
         stmt,
-        page=request.args.get("page", 1, type=int),
+        page=min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE),
         per_page=current_app.config["CASES_PER_PAGE"],
         error_out=False,
         max_per_page=100,

@@ -1,0 +1,71 @@
+"""Helpers shared by the bench scripts: a fresh app on SQLite or PostgreSQL, timing, output."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cases import create_app  # noqa: E402
+from cases.extensions import db  # noqa: E402
+
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def bench_app(backend: str, name: str):  # noqa: ANN201
+    """A fresh, empty app on ``backend`` ("sqlite" or "postgresql"), its schema created."""
+    config: dict = {"WTF_CSRF_ENABLED": False}
+    if backend == "sqlite":
+        path = Path(tempfile.gettempdir()) / f"athar-bench-{name}.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    else:
+        schema = f"athar_bench_{name}"
+        setup = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL})
+        with setup.app_context(), db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        config["SQLALCHEMY_DATABASE_URI"] = PG_URL
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": f"-csearch_path={schema}"}
+        }
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def analyse(app) -> None:  # noqa: ANN001
+    """Refresh planner statistics, as a production database's autovacuum/ANALYZE would."""
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
+def timed(fn: Callable[[], object], runs: int, warmup: int = 3) -> list[float]:
+    """Milliseconds per call of ``fn`` over ``runs`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> str:
+    return f"median {statistics.median(values):7.1f} ms   p95 {p(values, 0.95):7.1f} ms"

@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(COMPILED): $(CATALOGS) $(STAMP)
-	$(BIN)/pybabel compile -q -d cases/translations
+	$(BIN)/pybabel compile -d cases/translations --statistics
 	touch $@
 
 instance/config.py:
@@ -57,7 +57,7 @@ i18n-extract: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o cases/translations/messages.pot --no-location --sort-output --omit-header .
 
 i18n-update: i18n-extract
-	$(BIN)/pybabel update -i cases/translations/messages.pot -d cases/translations --no-fuzzy-matching --ignore-obsolete --omit-header
+	$(BIN)/pybabel update -i cases/translations/messages.pot -d cases/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) test-artifacts

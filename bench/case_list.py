@@ -51,7 +51,7 @@ def run(backend: str, sizes: list[int], runs: int) -> None:
             print(f"  as {role}")
             for label, url in QUERIES.items():
 
-                def get(url: str = url) -> None:
+                def get(url: str = url, client=client) -> None:  # noqa: ANN001
                     response = client.get(url)
                     assert response.status_code == 200, response.status_code
 

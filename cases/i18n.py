@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_number, get_locale
 from flask_login import current_user
 
 from . import places
@@ -17,8 +17,8 @@ RTL_LANGUAGES = {"ar", "ckb", "fa", "he", "ur"}
 def select_locale() -> str:
     """The language asked for on this device, then the account's, then the browser's."""
     languages = current_app.config["LANGUAGES"]
-    if not has_request_context():  # CLI and background work
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return "en"  # the CLI and background jobs speak to operators, in English like the CLI
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["place"] = lambda code: places.place_name(code, str(get_locale()))
     app.jinja_env.filters["phone"] = phone_display
     app.jinja_env.globals["country_name"] = country_name

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..auth.services import MIN_PASSWORD_LENGTH
+
 ROLE_LABELS = {
     "caseworker": _l("Caseworker"),
     "supervisor": _l("Supervisor"),
@@ -16,7 +18,7 @@ class NewUserForm(FlaskForm):
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="caseworker")
     password = PasswordField(
-        _l("Temporary password (at least 12 characters)"),
+        _l("Temporary password (at least %(n)d characters)", n=MIN_PASSWORD_LENGTH),
         validators=[DataRequired(), Length(max=128)],
     )
 

@@ -58,7 +58,9 @@ def init_app(app: Flask) -> None:
         if is_public:
             return None
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            # Only a page can be returned to: a form's address would answer the GET with 405.
+            back_to = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("auth.login", next=back_to))
         if current_user.role not in allowed:
             abort(403)
         return None

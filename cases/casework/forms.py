@@ -143,7 +143,9 @@ class DocumentForm(Form):
 
 
 class ContactForm(Form):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    # No Optional(): it would stop validation of an empty name before validate_name runs,
+    # and a row with a phone but no name would be dropped without a word.
+    name = StringField(_l("Name"), validators=[Length(max=200)])
     relationship = StringField(
         _l("Relationship to the missing person"), validators=[Optional(), Length(max=60)]
     )
@@ -164,7 +166,7 @@ class ContactForm(Form):
                 ) from error
 
     def validate_name(self, field: StringField) -> None:
-        if not field.data and (self.phone.data or self.relationship.data):
+        if not (field.data or "").strip() and (self.phone.data or self.relationship.data):
             raise FieldError(_l("Give the name of the family contact."))
 
 
@@ -271,6 +273,11 @@ class CaseForm(FlaskForm):
         except ValueError as error:
             raise FieldError(_l("This date does not exist.")) from error
         if born > date.today():
+            raise FieldError(_l("The date of birth is in the future."))
+
+    def validate_birth_year(self, field: IntegerField) -> None:
+        # validate_birth_day only checks a full date; a year alone must not be ahead either.
+        if field.data is not None and field.data > date.today().year:
             raise FieldError(_l("The date of birth is in the future."))
 
     def validate_birth_month(self, field: IntegerField) -> None:

@@ -128,10 +128,11 @@ def details_of(case: Case) -> CaseDetails:
 
 
 def _apply(case: Case, details: CaseDetails) -> None:
+    # A changed age is a new statement about him: date it today, or the birth year drifts.
+    if details.age is not None and (case.age_recorded_on is None or details.age != case.age):
+        case.age_recorded_on = date.today()
     for name in SCALAR_FIELDS:
         setattr(case, name, getattr(details, name))
-    if details.age is not None and case.age_recorded_on is None:
-        case.age_recorded_on = date.today()
     case.birth_year_key = birth_year_key(details, case.age_recorded_on)
     case.names = [CaseName(kind=NameKind.LATIN, name=n) for n in details.latin_names] + [
         CaseName(kind=NameKind.ALIAS, name=n) for n in details.aliases

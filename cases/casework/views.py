@@ -112,7 +112,7 @@ def _case_page(
         "closure", workflow.closure_reasons_for(case.status), blank=True
     )
     staff = case_staff()
-    assign_form = AssignForm()
+    assign_form = AssignForm(prefix="assign")
     assign_form.owner_id.choices = options(
         (u.id, u.display_name) for u in staff if u.id != case.owner_id
     )
@@ -232,7 +232,7 @@ def withdraw(case_id: int, request_id: int):
 @roles(Role.SUPERVISOR)
 def assign(case_id: int):
     case = get_case(current_user, case_id)
-    form = AssignForm()
+    form = AssignForm(prefix="assign")
     to_user = db.session.get(User, form.owner_id.data) if form.validate_on_submit() else None
     if to_user is None:
         flash(_("Choose who should take the case."), "error")

@@ -1,0 +1,1 @@
+"""Browser tests: the real pages, real CSRF and Debian's Chromium, driven through Playwright."""

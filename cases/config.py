@@ -19,7 +19,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
-    PERMANENT_SESSION_LIFETIME = 12 * 3600  # absolute limit for a staff session
+    PERMANENT_SESSION_LIFETIME = 12 * 3600  # cookie lifetime; the guard enforces the limits below
+    SESSION_ABSOLUTE_SECONDS = 12 * 3600  # a staff login lasts a working day at most
+    SESSION_IDLE_SECONDS = 30 * 60  # an unattended screen logs out
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     WTF_I18N_ENABLED = True
     BABEL_DEFAULT_LOCALE = "ar"

@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from ..extensions import db
 from . import services
 from .forms import LanguageForm, LoginForm, LogoutForm
-from .guard import public, roles
+from .guard import public, roles, start_session
 from .models import Role
 
 bp = Blueprint("auth", __name__)
@@ -57,6 +57,7 @@ def login():
                 session["lang"] = lang
             session.permanent = True
             login_user(user)
+            start_session()
             return redirect(safe_next(form.next.data, home_for(user)))
         flash(_("Incorrect username or password."), "error")
     elif request.method == "POST":

@@ -218,3 +218,33 @@ def test_language_chosen_before_login_survives_login(client, auth, caseworker) -
     with client.session_transaction() as session:
         assert session["lang"] == "en"
     assert '<html lang="en" dir="ltr">' in client.get("/cases/").get_data(as_text=True)
+
+
+def test_an_idle_session_ends(app, client, auth, caseworker, monkeypatch) -> None:
+    import time as clock
+
+    auth.login(caseworker)
+    assert client.get("/cases/").status_code == 200
+    later = clock.time() + app.config["SESSION_IDLE_SECONDS"] + 5
+    monkeypatch.setattr("cases.auth.guard.time.time", lambda: later)
+    response = client.get("/cases/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_a_busy_session_still_ends_after_the_absolute_limit(
+    app, client, auth, caseworker, monkeypatch
+) -> None:
+    import time as clock
+
+    auth.login(caseworker)
+    start = clock.time()
+    step = app.config["SESSION_IDLE_SECONDS"] - 60
+    now = start
+    # Keep using it just inside the idle limit until past the absolute limit.
+    while now - start <= app.config["SESSION_ABSOLUTE_SECONDS"]:
+        now += step
+        monkeypatch.setattr("cases.auth.guard.time.time", lambda now=now: now)
+        response = client.get("/cases/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]

@@ -12,7 +12,7 @@ from .auth import cli as user_cli
 from .auth import guard
 from .auth.services import load_user
 from .config import load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.session_protection = "basic"
@@ -50,13 +51,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .casework.views import bp as casework_bp
     from .demo.cli import init_app as demo_init
+    from .inquiries import views as intake
+    from .inquiries.public import bp as family_bp
     from .oversight.views import bp as oversight_bp
 
+    app.register_blueprint(family_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(intake.bp, url_prefix="/intake")
     app.register_blueprint(casework_bp, url_prefix="/cases")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
+    intake.init_app(app)
     user_cli.init_app(app)
     demo_init(app)
     return app

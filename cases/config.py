@@ -26,7 +26,14 @@ class Config:
     WTF_I18N_ENABLED = True
     BABEL_DEFAULT_LOCALE = "ar"
     BABEL_DEFAULT_TIMEZONE = "Asia/Baghdad"
-    LANGUAGES = ("ar", "en")
+    LANGUAGES = ("ar", "en")  # staff pages
+    PUBLIC_LANGUAGES = ("ar", "ckb", "en")  # the pages families use
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    INQUIRY_SUBMIT_LIMIT = "5 per hour"
+    STATUS_CHECK_LIMIT = "10 per 15 minutes"
+    STATUS_CHECK_PER_REFERENCE_LIMIT = "5 per 15 minutes"
+    FAMILY_SESSION_SECONDS = 20 * 60
     CASES_PER_PAGE = 25
     # argon2id parameters (RFC 9106 second recommendation, lower memory for small servers).
     ARGON2_TIME_COST = 3
@@ -60,6 +67,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        if os.environ.get("REDIS_URL"):
+            # Rate limits shared by every worker and machine.
+            app.config["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "athar.sqlite")

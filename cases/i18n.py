@@ -12,11 +12,19 @@ from .extensions import babel
 from .phones import display as phone_display
 
 RTL_LANGUAGES = {"ar", "ckb", "fa", "he", "ur"}
+PUBLIC_BLUEPRINTS = {"family"}
+
+
+def page_languages() -> tuple[str, ...]:
+    """Families' pages speak Kurdish Sorani too; staff pages Arabic and English."""
+    if has_request_context() and request.blueprint in PUBLIC_BLUEPRINTS:
+        return current_app.config["PUBLIC_LANGUAGES"]
+    return current_app.config["LANGUAGES"]
 
 
 def select_locale() -> str:
     """The language asked for on this device, then the account's, then the browser's."""
-    languages = current_app.config["LANGUAGES"]
+    languages = page_languages()
     if not has_request_context():
         return "en"  # the CLI and background jobs speak to operators, in English like the CLI
     chosen = session.get("lang")
@@ -38,7 +46,7 @@ def init_app(app: Flask) -> None:
         return {
             "locale": locale,
             "text_dir": "rtl" if locale in RTL_LANGUAGES else "ltr",
-            "languages": app.config["LANGUAGES"],
+            "languages": page_languages(),
         }
 
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""

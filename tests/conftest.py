@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from cases import create_app
 from cases.auth.models import Role, User
-from cases.extensions import db
+from cases.extensions import db, limiter
 
 from .factories import make_case, make_user
 
@@ -58,12 +58,16 @@ def _app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[F
 
 @pytest.fixture
 def app(_app: Flask) -> Iterator[Flask]:
+    saved = dict(_app.config)
     _app.config["WTF_CSRF_ENABLED"] = False
     with _app.app_context():
         yield _app
         db.session.rollback()
         db.session.remove()
         _empty_tables()
+        limiter.reset()
+    _app.config.clear()
+    _app.config.update(saved)
 
 
 def _empty_tables() -> None:

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..auth.services import MIN_PASSWORD_LENGTH
+from ..forms import BaseForm
 
 ROLE_LABELS = {
     "caseworker": _l("Caseworker"),
@@ -13,7 +13,7 @@ ROLE_LABELS = {
 ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="caseworker")
@@ -23,5 +23,5 @@ class NewUserForm(FlaskForm):
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BaseForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import BaseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(BaseForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(max=64)],
@@ -18,12 +19,17 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(BaseForm):
     lang = SelectField(
-        _l("Language"), choices=[SelectChoice("ar", "العربية"), SelectChoice("en", "English")]
+        _l("Language"),
+        choices=[
+            SelectChoice("ar", "العربية"),
+            SelectChoice("ckb", "کوردی"),
+            SelectChoice("en", "English"),
+        ],
     )
     next = HiddenField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(BaseForm):
     """Only a CSRF token: logging out is a POST so no link or image can do it."""

@@ -74,6 +74,15 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+def verify_secret(stored: str | None, secret: str) -> bool:
+    """Check ``secret`` against an argon2 hash; with no hash, spend the same time and fail."""
+    hasher = _hasher()
+    if stored is None:
+        _verify(hasher, _dummy_hash(), secret)
+        return False
+    return _verify(hasher, stored, secret)
+
+
 def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
     try:
         return hasher.verify(stored, password)

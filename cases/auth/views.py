@@ -33,7 +33,7 @@ def home_for(user) -> str:  # noqa: ANN001
     return url_for("casework.case_list")
 
 
-@bp.route("/")
+@bp.route("/staff")
 @public
 def home():
     if current_user.is_authenticated:
@@ -88,4 +88,4 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = form.lang.data
             db.session.commit()
-    return redirect(safe_next(form.next.data, url_for("auth.login")))
+    return redirect(safe_next(form.next.data, url_for("family.start")))

@@ -7,12 +7,10 @@ from datetime import date
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -26,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.validators import ValidationError as FieldError
 
 from .. import places
+from ..forms import BaseForm, SubForm
 from ..phones import PhoneError, to_e164
 from .models import ContactChannel, DocumentType, NoteKind, NoteVisibility, Sex
 from .services import CaseDetails, ContactDetails, DocumentDetails
@@ -135,14 +134,14 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class DocumentForm(Form):
+class DocumentForm(SubForm):
     doc_type = SelectField(
         _l("Document type"), choices=choices("document", DocumentType), default="national_id"
     )
     number = StringField(_l("Document number"), validators=[Optional(), Length(max=60)])
 
 
-class ContactForm(Form):
+class ContactForm(SubForm):
     # No Optional(): it would stop validation of an empty name before validate_name runs,
     # and a row with a phone but no name would be dropped without a word.
     name = StringField(_l("Name"), validators=[Length(max=200)])
@@ -174,7 +173,7 @@ def _name_length() -> list:
     return [Optional(), Length(max=80)]
 
 
-class CaseForm(FlaskForm):
+class CaseForm(BaseForm):
     given_name = StringField(
         _l("Given name"), validators=[DataRequired(), Length(max=80)], render_kw={"dir": "auto"}
     )
@@ -388,7 +387,7 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=20000)])
     kind = SelectField(_l("Kind"), choices=choices("note_kind", NoteKind), default="call")
     visibility = SelectField(
@@ -401,7 +400,7 @@ class NoteForm(FlaskForm):
             raise FieldError(_l("The note to correct is not on this case."))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     to_status = SelectField(_l("New status"), validators=[InputRequired()], validate_choice=False)
     closure_reason = SelectField(
         _l("Reason for closing"), choices=choices("closure", LABELS["closure"], blank=True)
@@ -411,24 +410,24 @@ class StatusForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=4000)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     owner_id = SelectField(_l("Give the case to"), coerce=int, validate_choice=False)
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
-class ShareForm(FlaskForm):
+class ShareForm(BaseForm):
     user_id = SelectField(_l("Share with"), coerce=int, validate_choice=False)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """A button that posts nothing but its CSRF token."""
 
 
-class CaseFilterForm(Form):
+class CaseFilterForm(SubForm):
     """The case list's query string; invalid values are ignored, never an error page."""
 
     q = StringField(_l("Name"), validators=[Optional(), Length(max=200)])

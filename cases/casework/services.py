@@ -173,6 +173,13 @@ def refresh_search_keys(case: Case, details: CaseDetails) -> None:
 
 def create_case(actor: User, details: CaseDetails, owner: User | None = None) -> Case:
     """Open a new case file owned by ``owner`` (default: the actor) in status "new"."""
+    case = open_case(actor, details, owner)
+    db.session.commit()
+    return case
+
+
+def open_case(actor: User, details: CaseDetails, owner: User | None = None) -> Case:
+    """create_case without the commit, for callers that write more in the same transaction."""
     if not actor.works_cases:
         raise CaseRuleError(_l("Your role cannot create cases."))
     if owner is not None and owner.id != actor.id and actor.role != Role.SUPERVISOR:
@@ -197,7 +204,6 @@ def create_case(actor: User, details: CaseDetails, owner: User | None = None) ->
         )
     )
     db.session.add(Assignment(case_id=case.id, actor_id=actor.id, to_user_id=owner.id, reason=None))
-    db.session.commit()
     return case
 
 

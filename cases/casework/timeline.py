@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,19 @@ class Entry:
     item: Any
 
 
+# Other domains (inquiries) add their events here, so casework does not import them.
+SOURCES: list[Callable[[Case], list[Entry]]] = []
+
+
+def register_source(source: Callable[[Case], list[Entry]]) -> Callable[[Case], list[Entry]]:
+    """Add a function that returns more timeline entries for a case."""
+    SOURCES.append(source)
+    return source
+
+
 def case_timeline(case: Case) -> list[Entry]:
     """Every event on ``case``, newest first."""
-    entries: list[Entry] = []
+    entries: list[Entry] = [entry for source in SOURCES for entry in source(case)]
     notes = db.session.scalars(
         db.select(CaseNote)
         .filter_by(case_id=case.id)

@@ -20,7 +20,22 @@ from cases.extensions import db
 
 from ..factories import PASSWORD, make_user
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "auth.home", "static"}
+# Staff sign-in and language, and the families' pages (which prove who they are with a
+# reference and secret code instead of an account).
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.set_language",
+    "auth.home",
+    "static",
+    "family.start",
+    "family.notice",
+    "family.new_inquiry",
+    "family.check",
+    "family.result",
+    "family.add_information",
+    "family.data_request",
+    "family.finish",
+}
 DUMMY_ID = 1
 UNTESTED_METHODS = {"HEAD", "OPTIONS"}
 

@@ -1,0 +1,228 @@
+"""Forms for families (public) and for intake triage (staff)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FieldError
+
+from .. import places
+from ..casework.forms import (
+    LABELS,
+    choices,
+    country_choices,
+    district_choices,
+    governorate_choices,
+    options,
+)
+from ..casework.models import ContactChannel
+from ..forms import BaseForm
+from ..phones import PhoneError, to_e164
+from .models import RejectReason
+from .services import InquiryDetails
+
+RELATIONSHIPS = {
+    "mother": _l("Mother"),
+    "father": _l("Father"),
+    "brother": _l("Brother"),
+    "sister": _l("Sister"),
+    "wife": _l("Wife"),
+    "son": _l("Son"),
+    "daughter": _l("Daughter"),
+    "uncle": _l("Uncle"),
+    "cousin": _l("Cousin"),
+    "other": _l("Other relative or friend"),
+}
+CONTACT_PREFERENCES = {
+    "phone": _l("Phone call"),
+    "whatsapp": _l("WhatsApp"),
+    "telegram": _l("Telegram"),
+    "sms": _l("Text message (SMS)"),
+}
+
+
+def _name(label: object, required: bool = False) -> StringField:
+    checks = [DataRequired()] if required else [Optional()]
+    return StringField(label, validators=[*checks, Length(max=80)])
+
+
+class InquiryForm(BaseForm):
+    # About the person asking.
+    inquirer_name = StringField(_l("Your full name"), validators=[DataRequired(), Length(max=200)])
+    inquirer_relationship = SelectField(
+        _l("You are his"), choices=options(RELATIONSHIPS.items()), default="mother"
+    )
+    inquirer_phone = StringField(
+        _l("Your phone number"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"inputmode": "tel", "autocomplete": "tel", "dir": "ltr"},
+    )
+    inquirer_channel = SelectField(
+        _l("How should we contact you?"),
+        choices=options(CONTACT_PREFERENCES.items()),
+        default="phone",
+    )
+    inquirer_language = SelectField(
+        _l("Your language"), choices=options(LABELS["language"].items()), default="ar"
+    )
+    # About the missing person.
+    given_name = _name(_l("His name"), required=True)
+    father_name = _name(_l("His father's name"))
+    grandfather_name = _name(_l("His grandfather's name"))
+    great_grandfather_name = _name(_l("His great-grandfather's name"))
+    laqab = _name(_l("Family or tribal name (laqab)"))
+    mother_name = StringField(
+        _l("His mother's full name"), validators=[Optional(), Length(max=200)]
+    )
+    age = IntegerField(
+        _l("His age"),
+        validators=[Optional(), NumberRange(min=0, max=120)],
+        render_kw={"inputmode": "numeric"},
+    )
+    birth_year = IntegerField(
+        _l("Year of birth, if you know it"),
+        validators=[Optional(), NumberRange(min=1900, max=2100)],
+        render_kw={"inputmode": "numeric"},
+    )
+    governorate_pcode = SelectField(_l("Governorate"), validate_choice=False)
+    district_pcode = SelectField(_l("District"), validate_choice=False)
+    last_contact_date = DateField(_l("When did you last hear from him?"), validators=[Optional()])
+    last_contact_channel = SelectField(
+        _l("How did he contact you last?"),
+        choices=choices("channel", ContactChannel, blank=True),
+    )
+    destination_country = SelectField(_l("Which country did he go to?"), validate_choice=False)
+    travel_company = StringField(
+        _l("Travel company or person who arranged the journey"),
+        validators=[Optional(), Length(max=200)],
+    )
+    route = TextAreaField(
+        _l("The route he took, if you know it"), validators=[Optional(), Length(max=2000)]
+    )
+    details = TextAreaField(
+        _l("Anything else that can help us find him"),
+        validators=[Optional(), Length(max=10000)],
+    )
+    consent_search = BooleanField(
+        _l("I agree that the organisation uses this information to search for him.")
+    )
+    consent_share = BooleanField(
+        _l(
+            "I agree that the organisation may share it with other humanitarian organisations "
+            "that can help with the search (never with authorities without asking me)."
+        )
+    )
+    # Honeypot: hidden from people, filled by bots.
+    website = StringField(
+        _l("Leave this field empty"),
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.governorate_pcode.choices = governorate_choices()
+        self.district_pcode.choices = district_choices()
+        self.destination_country.choices = country_choices()
+
+    def validate_inquirer_phone(self, field: StringField) -> None:
+        try:
+            field.e164 = to_e164(field.data or "")
+        except PhoneError as error:
+            raise FieldError(
+                _l("This is not a phone number we can call. Example: 0770 123 4567")
+            ) from error
+
+    def validate_consent_search(self, field: BooleanField) -> None:
+        if not field.data:
+            raise FieldError(_l("We can only search with your consent. Please tick this box."))
+
+    def validate_governorate_pcode(self, field: SelectField) -> None:
+        if field.data and places.governorate(field.data) is None:
+            raise FieldError(_l("Choose a governorate from the list."))
+
+    def validate_district_pcode(self, field: SelectField) -> None:
+        if not field.data:
+            return
+        district = places.district(field.data)
+        if district is None:
+            raise FieldError(_l("Choose a district from the list."))
+        if self.governorate_pcode.data and self.governorate_pcode.data != district.parent:
+            raise FieldError(_l("This district is not in the governorate chosen."))
+
+    def validate_destination_country(self, field: SelectField) -> None:
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise FieldError(_l("Choose a country from the list."))
+
+    def validate_last_contact_date(self, field: DateField) -> None:
+        if field.data and field.data > date.today():
+            raise FieldError(_l("This date is in the future."))
+
+    def validate_birth_year(self, field: IntegerField) -> None:
+        if field.data and field.data > date.today().year:
+            raise FieldError(_l("This year is in the future."))
+
+    def is_bot(self) -> bool:
+        return bool((self.website.data or "").strip())
+
+    def to_details(self) -> InquiryDetails:
+        """The validated form as InquiryDetails; only the fields named there are written."""
+        values = {}
+        for name in InquiryDetails.__dataclass_fields__:
+            value = self[name].data
+            values[name] = (value.strip() or None) if isinstance(value, str) else value
+        values["inquirer_phone"] = self.inquirer_phone.e164
+        values["consent_search"] = bool(self.consent_search.data)
+        values["consent_share"] = bool(self.consent_share.data)
+        district = places.district(values["district_pcode"])
+        if district is not None:
+            values["governorate_pcode"] = district.parent
+        return InquiryDetails(**values)
+
+
+class StatusCheckForm(BaseForm):
+    reference = StringField(
+        _l("Reference number"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "dir": "ltr"},
+    )
+    secret = StringField(
+        _l("Secret code"),
+        validators=[DataRequired(), Length(max=60)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "dir": "ltr"},
+    )
+
+
+class AddInformationForm(BaseForm):
+    body = TextAreaField(
+        _l("What would you like to add?"), validators=[DataRequired(), Length(max=10000)]
+    )
+
+
+class ConfirmForm(BaseForm):
+    """A button that posts nothing but its CSRF token."""
+
+
+class AttachForm(BaseForm):
+    case_reference = StringField(
+        _l("Case reference"), validators=[DataRequired(), Length(max=16)], render_kw={"dir": "ltr"}
+    )
+
+
+class RejectForm(BaseForm):
+    reason = SelectField(
+        _l("Why"),
+        choices=options(
+            [(RejectReason.SPAM.value, _l("Spam")), (RejectReason.INVALID.value, _l("Invalid"))]
+        ),
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])

@@ -1,0 +1,159 @@
+"""Inquiries from families, what they add later, and their requests about their data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..casework.models import Case
+from ..clock import utcnow
+from ..extensions import db
+
+
+class InquiryState(StrEnum):
+    NEW = "new"  # waiting in the intake queue
+    LINKED = "linked"  # a case was created from it or it was attached to one
+    REJECTED = "rejected"  # spam or invalid
+
+
+class RejectReason(StrEnum):
+    SPAM = "spam"
+    INVALID = "invalid"
+
+
+class FamilyStatus(StrEnum):
+    """The coarse status a family sees: never the detail of the case file."""
+
+    RECEIVED = "received"
+    UNDER_REVIEW = "under_review"
+    SEARCHING = "searching"
+    CLOSED = "closed"
+
+
+class RequestKind(StrEnum):
+    WITHDRAW_CONSENT = "withdraw_consent"
+    DELETION = "deletion"
+
+
+class Inquiry(db.Model):
+    __tablename__ = "inquiries"
+    __table_args__ = (Index("ix_inquiries_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    # argon2id hash of the secret shown once to the family; the secret itself is never stored.
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(12), default=InquiryState.NEW)
+    channel: Mapped[str] = mapped_column(String(12), default="web")
+    locale: Mapped[str] = mapped_column(String(8), default="ar")
+
+    # Consent, with the notice the family saw.
+    notice_version: Mapped[str] = mapped_column(String(20))
+    consent_search: Mapped[bool] = mapped_column(default=False)
+    consent_share: Mapped[bool] = mapped_column(default=False)
+    consent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    consent_withdrawn_at: Mapped[datetime | None]
+
+    # The family member asking.
+    inquirer_name: Mapped[str] = mapped_column(String(200))
+    inquirer_relationship: Mapped[str] = mapped_column(String(60))
+    inquirer_phone: Mapped[str | None] = mapped_column(String(20))
+    inquirer_language: Mapped[str] = mapped_column(String(8), default="ar")
+    inquirer_channel: Mapped[str | None] = mapped_column(String(20))
+
+    # The missing person, as the family describes him.
+    given_name: Mapped[str] = mapped_column(String(80))
+    father_name: Mapped[str | None] = mapped_column(String(80))
+    grandfather_name: Mapped[str | None] = mapped_column(String(80))
+    great_grandfather_name: Mapped[str | None] = mapped_column(String(80))
+    laqab: Mapped[str | None] = mapped_column(String(80))
+    mother_name: Mapped[str | None] = mapped_column(String(200))
+    age: Mapped[int | None]
+    birth_year: Mapped[int | None]
+    governorate_pcode: Mapped[str | None] = mapped_column(String(12))
+    district_pcode: Mapped[str | None] = mapped_column(String(12))
+    last_contact_date: Mapped[date | None]
+    last_contact_channel: Mapped[str | None] = mapped_column(String(20))
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    travel_company: Mapped[str | None] = mapped_column(String(200))
+    route: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)
+
+    # Triage.
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    triaged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    triaged_at: Mapped[datetime | None]
+    reject_reason: Mapped[str | None] = mapped_column(String(12))
+    triage_comment: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case | None] = relationship()
+    triaged_by: Mapped[User | None] = relationship()
+    updates: Mapped[list[InquiryUpdate]] = relationship(
+        back_populates="inquiry", cascade="all, delete-orphan", order_by="InquiryUpdate.id"
+    )
+
+    @property
+    def arabic_name(self) -> str:
+        parts = (
+            self.given_name,
+            self.father_name,
+            self.grandfather_name,
+            self.great_grandfather_name,
+            self.laqab,
+        )
+        return " ".join(p for p in parts if p)
+
+
+class InquiryUpdate(db.Model):
+    """Information a family added after submitting; it lands on the case timeline."""
+
+    __tablename__ = "inquiry_updates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
+    inquiry: Mapped[Inquiry] = relationship(back_populates="updates")
+
+
+class DataRequest(db.Model):
+    """A family's request about their data (withdrawal, deletion), decided by a supervisor."""
+
+    __tablename__ = "data_requests"
+    __table_args__ = (Index("ix_data_requests_state", "state", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("inquiries.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    inquiry: Mapped[Inquiry] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+
+class Alert(db.Model):
+    """Something a caseworker should look at: new family information on a case they own."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_user_unread", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship()

@@ -1,0 +1,405 @@
+"""Inquiry rules: submitting, checking with reference and secret, family updates, triage."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..auth.models import User
+from ..auth.services import hash_password, verify_secret
+from ..casework.access import can_work_on
+from ..casework.models import (
+    Case,
+    CaseNameToken,
+    CaseNote,
+    CaseStatus,
+    FamilyContact,
+    NoteVisibility,
+)
+from ..casework.services import CaseDetails, CaseRuleError, ContactDetails, open_case
+from ..casework.timeline import Entry, register_source
+from ..clock import utcnow
+from ..extensions import db
+from ..matching.normalize import name_tokens, normalize_arabic
+from .models import (
+    Alert,
+    DataRequest,
+    FamilyStatus,
+    Inquiry,
+    InquiryState,
+    InquiryUpdate,
+    RejectReason,
+    RequestKind,
+)
+
+# Bumped whenever the text families see before submitting changes; stored with each consent.
+NOTICE_VERSION = "2026-11-v1"
+REFERENCE_DIGITS = 8
+SECRET_DIGITS = 12
+
+
+class InquiryError(Exception):
+    """An inquiry rule refused the action; ``str(error)`` is the message for the user."""
+
+
+@dataclass
+class InquiryDetails:
+    """What a family can tell us: the allow-list of fields written from the public form."""
+
+    inquirer_name: str
+    inquirer_relationship: str
+    given_name: str
+    consent_search: bool
+    consent_share: bool = False
+    inquirer_phone: str | None = None
+    inquirer_language: str = "ar"
+    inquirer_channel: str | None = None
+    father_name: str | None = None
+    grandfather_name: str | None = None
+    great_grandfather_name: str | None = None
+    laqab: str | None = None
+    mother_name: str | None = None
+    age: int | None = None
+    birth_year: int | None = None
+    governorate_pcode: str | None = None
+    district_pcode: str | None = None
+    last_contact_date: date | None = None
+    last_contact_channel: str | None = None
+    destination_country: str | None = None
+    travel_company: str | None = None
+    route: str | None = None
+    details: str | None = None
+
+
+def digits_only(text: str | None) -> str:
+    """The digits of a code as typed: Arabic-Indic digits count, spaces and dashes do not."""
+    out = []
+    for char in text or "":
+        if char.isdigit():
+            out.append(str(unicodedata.digit(char)))
+    return "".join(out)
+
+
+def _grouped(digits: str, size: int) -> str:
+    return "-".join(digits[i : i + size] for i in range(0, len(digits), size))
+
+
+def format_reference(digits: str) -> str:
+    return _grouped(digits, 4)
+
+
+def format_secret(digits: str) -> str:
+    return _grouped(digits, 3)
+
+
+def _random_digits(n: int) -> str:
+    # The first digit is never 0 so the code survives spreadsheets and being read aloud.
+    return str(secrets.randbelow(9) + 1) + "".join(str(secrets.randbelow(10)) for _ in range(n - 1))
+
+
+def submit_inquiry(
+    details: InquiryDetails, locale: str, channel: str = "web"
+) -> tuple[Inquiry, str]:
+    """Record a family's inquiry; returns it and the secret to show once (only its hash is kept)."""
+    if not details.consent_search:
+        raise InquiryError(_l("We can only search with your consent."))
+    while True:
+        reference = _random_digits(REFERENCE_DIGITS)
+        if db.session.scalar(select(Inquiry.id).filter_by(reference=reference)) is None:
+            break
+    secret = _random_digits(SECRET_DIGITS)
+    now = utcnow()
+    inquiry = Inquiry(
+        reference=reference,
+        secret_hash=hash_password(secret),
+        created_at=now,
+        channel=channel,
+        locale=locale,
+        notice_version=NOTICE_VERSION,
+        consent_at=now,
+        **{k: getattr(details, k) for k in InquiryDetails.__dataclass_fields__},
+    )
+    db.session.add(inquiry)
+    db.session.commit()
+    return inquiry, secret
+
+
+def find_inquiry(reference: str, secret: str) -> Inquiry | None:
+    """The inquiry with this reference if the secret matches; None otherwise.
+
+    An unknown reference costs the same hash work as a wrong secret, so neither the answer
+    nor its timing tells a stranger which references exist.
+    """
+    ref = digits_only(reference)[:REFERENCE_DIGITS]
+    code = digits_only(secret)[:SECRET_DIGITS]
+    inquiry = db.session.scalar(select(Inquiry).filter_by(reference=ref)) if ref else None
+    ok = verify_secret(inquiry.secret_hash if inquiry else None, code)
+    return inquiry if ok and inquiry is not None else None
+
+
+def family_status(inquiry: Inquiry) -> FamilyStatus:
+    """What the family is told. Located statuses stay "search under way": news of a death or a
+    detention is given by a person, never by a web page."""
+    if inquiry.state == InquiryState.REJECTED:
+        return FamilyStatus.CLOSED
+    if inquiry.state == InquiryState.NEW or inquiry.case is None:
+        return FamilyStatus.RECEIVED
+    if inquiry.case.status == CaseStatus.NEW:
+        return FamilyStatus.UNDER_REVIEW
+    if inquiry.case.status == CaseStatus.CLOSED:
+        return FamilyStatus.CLOSED
+    return FamilyStatus.SEARCHING
+
+
+def shareable_notes(inquiry: Inquiry) -> list[CaseNote]:
+    """The notes a caseworker marked shareable on this inquiry's case, oldest first."""
+    if inquiry.case_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(CaseNote)
+            .filter_by(case_id=inquiry.case_id, visibility=NoteVisibility.SHAREABLE)
+            .order_by(CaseNote.created_at, CaseNote.id)
+        )
+    )
+
+
+def add_family_information(inquiry: Inquiry, body: str) -> InquiryUpdate:
+    """Append what the family adds; the case owner is alerted when there is a case."""
+    body = (body or "").strip()
+    if not body:
+        raise InquiryError(_l("Write what you want to add."))
+    update = InquiryUpdate(inquiry_id=inquiry.id, body=body)
+    db.session.add(update)
+    if inquiry.case is not None:
+        inquiry.case.last_activity_at = utcnow()
+        if inquiry.case.owner_id is not None:
+            db.session.add(
+                Alert(user_id=inquiry.case.owner_id, case_id=inquiry.case_id, kind="family_info")
+            )
+    db.session.commit()
+    return update
+
+
+def request_about_data(inquiry: Inquiry, kind: RequestKind) -> DataRequest:
+    """Withdrawal of consent (effective at once) or deletion: both go to a supervisor."""
+    pending = db.session.scalar(
+        select(DataRequest).filter_by(inquiry_id=inquiry.id, kind=kind, state="pending")
+    )
+    if pending is not None:
+        return pending
+    if kind == RequestKind.WITHDRAW_CONSENT and inquiry.consent_withdrawn_at is None:
+        inquiry.consent_withdrawn_at = utcnow()
+    data_request = DataRequest(inquiry_id=inquiry.id, kind=RequestKind(kind))
+    db.session.add(data_request)
+    if inquiry.case is not None and inquiry.case.owner_id is not None:
+        db.session.add(Alert(user_id=inquiry.case.owner_id, case_id=inquiry.case_id, kind=kind))
+    db.session.commit()
+    return data_request
+
+
+# --- intake -------------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    case: Case
+    score: int
+    reasons: list[str] = field(default_factory=list)
+    visible: bool = True
+
+
+def possible_matches(actor: User, inquiry: Inquiry, limit: int = 10) -> list[Candidate]:
+    """Existing cases that may be the same person: normalised name parts, mother's name,
+    district and age. Suggestions with reasons; a person decides."""
+    given = name_tokens(inquiry.given_name)
+    father = name_tokens(inquiry.father_name or "")
+    if not given:
+        return []
+    wanted = given[:1] + father[:1]
+    hits = (
+        select(CaseNameToken.case_id)
+        .where(CaseNameToken.token.in_(wanted))
+        .group_by(CaseNameToken.case_id)
+        .having(func.count() >= len(wanted))
+        .limit(500)
+    )
+    mother = normalize_arabic(inquiry.mother_name or "")
+    candidates = db.session.scalars(select(Case).where(Case.id.in_(hits))).all()
+    scored = [_score(actor, inquiry, case, mother) for case in candidates]
+    scored.sort(key=lambda c: (-c.score, c.case.id))
+    return scored[:limit]
+
+
+def _score(actor: User, inquiry: Inquiry, case: Case, mother: str) -> Candidate:
+    reasons = [str(_l("Same given name and father's name"))]
+    score = 40
+    grandfather = normalize_arabic(inquiry.grandfather_name or "")
+    if grandfather and grandfather == normalize_arabic(case.grandfather_name or ""):
+        score += 15
+        reasons.append(str(_l("Same grandfather's name")))
+    if mother and mother == normalize_arabic(case.mother_name or ""):
+        score += 25
+        reasons.append(str(_l("Same mother's name")))
+    if inquiry.district_pcode and inquiry.district_pcode == case.district_pcode:
+        score += 10
+        reasons.append(str(_l("Same district")))
+    if inquiry.age is not None and case.age is not None and abs(inquiry.age - case.age) <= 3:
+        score += 10
+        reasons.append(str(_l("Age within 3 years")))
+    return Candidate(case, min(score, 100), reasons, visible=can_work_on(actor, case))
+
+
+def intake_queue() -> list[Inquiry]:
+    """New inquiries, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Inquiry)
+            .filter_by(state=InquiryState.NEW)
+            .order_by(Inquiry.created_at, Inquiry.id)
+        )
+    )
+
+
+def _require_new(inquiry: Inquiry) -> None:
+    if inquiry.state != InquiryState.NEW:
+        raise InquiryError(_l("This inquiry has already been dealt with."))
+
+
+def _mark_linked(actor: User, inquiry: Inquiry, case: Case) -> None:
+    inquiry.state = InquiryState.LINKED
+    inquiry.case_id = case.id
+    inquiry.triaged_by_id = actor.id
+    inquiry.triaged_at = utcnow()
+    case.last_activity_at = inquiry.triaged_at
+
+
+def create_case_from_inquiry(actor: User, inquiry: Inquiry) -> Case:
+    """A new case carrying over what the family told us; the inquirer becomes its contact."""
+    _require_new(inquiry)
+    details = CaseDetails(
+        given_name=inquiry.given_name,
+        father_name=inquiry.father_name,
+        grandfather_name=inquiry.grandfather_name,
+        great_grandfather_name=inquiry.great_grandfather_name,
+        laqab=inquiry.laqab,
+        name_as_entered=inquiry.arabic_name,
+        mother_name=inquiry.mother_name,
+        age=inquiry.age,
+        age_estimated=inquiry.age is not None,
+        birth_year=inquiry.birth_year,
+        governorate_pcode=inquiry.governorate_pcode,
+        district_pcode=inquiry.district_pcode,
+        last_contact_date=inquiry.last_contact_date,
+        last_contact_channel=inquiry.last_contact_channel,
+        destination_country=inquiry.destination_country,
+        travel_company=inquiry.travel_company,
+        route=inquiry.route,
+        circumstances=inquiry.details,
+        contacts=[_contact_of(inquiry)],
+    )
+    try:
+        case = open_case(actor, details)
+    except CaseRuleError as error:
+        raise InquiryError(str(error)) from error
+    _mark_linked(actor, inquiry, case)
+    db.session.commit()
+    return case
+
+
+def _contact_of(inquiry: Inquiry) -> ContactDetails:
+    return ContactDetails(
+        name=inquiry.inquirer_name,
+        relationship=inquiry.inquirer_relationship,
+        phone_e164=inquiry.inquirer_phone,
+        preferred_language=inquiry.inquirer_language,
+    )
+
+
+def attach_to_case(actor: User, inquiry: Inquiry, case: Case) -> Case:
+    """One case, many inquiries: link this inquiry to an existing case the actor works on."""
+    _require_new(inquiry)
+    if not can_work_on(actor, case):
+        raise InquiryError(_l("You cannot work on that case; ask its caseworker or a supervisor."))
+    known = {(c.name, c.phone_e164) for c in case.contacts}
+    contact = _contact_of(inquiry)
+    if (contact.name, contact.phone_e164) not in known:
+        case.contacts.append(
+            FamilyContact(
+                name=contact.name,
+                relationship_to_person=contact.relationship,
+                phone_e164=contact.phone_e164,
+                preferred_language=contact.preferred_language,
+            )
+        )
+    _mark_linked(actor, inquiry, case)
+    db.session.commit()
+    return case
+
+
+def reject_inquiry(actor: User, inquiry: Inquiry, reason: str, comment: str | None) -> Inquiry:
+    """Spam or invalid: out of the queue, kept with the reason."""
+    _require_new(inquiry)
+    try:
+        inquiry.reject_reason = RejectReason(reason)
+    except ValueError as error:
+        raise InquiryError(_l("Choose why the inquiry is rejected.")) from error
+    inquiry.state = InquiryState.REJECTED
+    inquiry.triaged_by_id = actor.id
+    inquiry.triaged_at = utcnow()
+    inquiry.triage_comment = (comment or "").strip() or None
+    db.session.commit()
+    return inquiry
+
+
+def find_case_by_reference(actor: User, reference: str) -> Case | None:
+    """A case by its reference if the actor may work on it (for "attach to case ...")."""
+    ref = (reference or "").strip().upper()
+    case = db.session.scalar(select(Case).filter_by(reference=ref)) if ref else None
+    return case if case is not None and can_work_on(actor, case) else None
+
+
+def unread_alerts(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Alert.id)).where(Alert.user_id == user.id, Alert.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_alerts_read(user: User, case: Case) -> None:
+    """Opening the case counts as having seen its alerts."""
+    alerts = db.session.scalars(
+        select(Alert).where(
+            Alert.user_id == user.id, Alert.case_id == case.id, Alert.read_at.is_(None)
+        )
+    ).all()
+    for alert in alerts:
+        alert.read_at = utcnow()
+    if alerts:
+        db.session.commit()
+
+
+@register_source
+def inquiry_events(case: Case) -> list[Entry]:
+    """Inquiries linked to the case, and what families added, on the case timeline."""
+    inquiries = db.session.scalars(select(Inquiry).filter_by(case_id=case.id)).all()
+    entries = [Entry(i.triaged_at or i.created_at, "inquiry_linked", i) for i in inquiries]
+    updates = db.session.scalars(
+        select(InquiryUpdate)
+        .join(Inquiry)
+        .where(Inquiry.case_id == case.id)
+        .order_by(InquiryUpdate.id)
+    )
+    entries += [Entry(u.created_at, "family_update", u) for u in updates]
+    requests = db.session.scalars(
+        select(DataRequest).join(Inquiry).where(Inquiry.case_id == case.id)
+    )
+    entries += [Entry(r.created_at, "data_request", r) for r in requests]
+    return entries

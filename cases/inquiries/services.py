@@ -203,6 +203,36 @@ def request_about_data(inquiry: Inquiry, kind: RequestKind) -> DataRequest:
     return data_request
 
 
+def pending_data_requests() -> list[DataRequest]:
+    """Families' requests about their data that wait for a supervisor, oldest first."""
+    return list(
+        db.session.scalars(
+            select(DataRequest)
+            .filter_by(state="pending")
+            .order_by(DataRequest.created_at, DataRequest.id)
+        )
+    )
+
+
+def decide_data_request(
+    actor: User, data_request: DataRequest, accept: bool, comment: str | None
+) -> DataRequest:
+    """A supervisor records the decision on a family's request, with a comment."""
+    if not actor.is_supervisor:
+        raise InquiryError(_l("Only a supervisor can decide on this request."))
+    if data_request.state != "pending":
+        raise InquiryError(_l("This request has already been decided."))
+    comment = (comment or "").strip()
+    if not accept and not comment:
+        raise InquiryError(_l("Say why you decline the request."))
+    data_request.state = "accepted" if accept else "declined"
+    data_request.decided_by_id = actor.id
+    data_request.decided_at = utcnow()
+    data_request.comment = comment or None
+    db.session.commit()
+    return data_request
+
+
 # --- intake -------------------------------------------------------------------------------
 
 

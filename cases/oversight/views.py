@@ -11,6 +11,8 @@ from ..casework import services
 from ..casework.forms import LABELS, DecisionForm
 from ..casework.models import ApprovalRequest, ApprovalState, Case
 from ..extensions import db
+from ..inquiries import services as inquiry_services
+from ..inquiries.models import DataRequest
 
 bp = Blueprint("oversight", __name__)
 
@@ -28,8 +30,29 @@ def approvals():
         )
     ).all()
     return render_template(
-        "oversight/approvals.html", pending=pending, form=DecisionForm(), labels=LABELS
+        "oversight/approvals.html",
+        pending=pending,
+        data_requests=inquiry_services.pending_data_requests(),
+        form=DecisionForm(),
+        labels=LABELS,
     )
+
+
+@bp.route("/data-requests/<int:request_id>/<any(accept, decline):decision>", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def decide_data_request(request_id: int, decision: str):
+    data_request = db.get_or_404(DataRequest, request_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            inquiry_services.decide_data_request(
+                current_user, data_request, decision == "accept", form.comment.data
+            )
+        except inquiry_services.InquiryError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Decision recorded."), "success")
+    return redirect(url_for("oversight.approvals"))
 
 
 @bp.route("/approvals/<int:request_id>/<any(approve, reject):decision>", methods=["POST"])

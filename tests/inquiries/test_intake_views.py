@@ -120,3 +120,34 @@ def test_someone_elses_alert_cannot_be_opened(client, auth, caseworker, other_ca
     auth.login(other_caseworker)
     assert client.post(f"/intake/alerts/{alert_id}/open").status_code == 404
     assert services.unread_alerts(caseworker) == 1
+
+
+def test_supervisor_decides_family_data_requests(client, auth, caseworker, supervisor) -> None:
+    inquiry, _ = make_inquiry()
+    services.create_case_from_inquiry(caseworker, inquiry)
+    request = services.request_about_data(inquiry, services.RequestKind.DELETION)
+    auth.login(supervisor)
+    page = _page(client.get("/oversight/approvals"))
+    assert "The family asked to delete their information." in page
+    response = client.post(f"/oversight/data-requests/{request.id}/decline", data={"comment": ""})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(services.DataRequest, request.id).state == "pending"
+    client.post(
+        f"/oversight/data-requests/{request.id}/accept", data={"comment": "Called the mother"}
+    )
+    db.session.expire_all()
+    decided = db.session.get(services.DataRequest, request.id)
+    assert (decided.state, decided.decided_by_id, decided.comment) == (
+        "accepted",
+        supervisor.id,
+        "Called the mother",
+    )
+    assert "No request from families is waiting." in _page(client.get("/oversight/approvals"))
+
+
+def test_caseworkers_cannot_decide_data_requests(client, auth, caseworker) -> None:
+    inquiry, _ = make_inquiry()
+    request = services.request_about_data(inquiry, services.RequestKind.DELETION)
+    auth.login(caseworker)
+    assert client.post(f"/oversight/data-requests/{request.id}/accept").status_code == 403

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, intersect, select
 
 from ..auth.models import User
+from ..extensions import db
 from ..matching.normalize import search_tokens
 from .access import visible_cases
 from .models import Case, CaseNameToken
@@ -22,6 +23,7 @@ SORTS = {
 }
 DEFAULT_SORT = "activity"
 MAX_QUERY_TOKENS = 6
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -63,11 +65,26 @@ def filtered_cases(user: User, f: CaseFilter, today: date | None = None) -> Sele
         stmt = stmt.where(Case.last_contact_date >= f.contact_from)
     if f.contact_to:
         stmt = stmt.where(Case.last_contact_date <= f.contact_to)
-    if f.q:
-        for token in search_tokens(f.q)[:MAX_QUERY_TOKENS]:
-            low, high = _prefix_bounds(token)
-            matching = select(CaseNameToken.case_id).where(
+    tokens = search_tokens(f.q)[:MAX_QUERY_TOKENS] if f.q else []
+    if tokens:
+        # One INTERSECT of the tokens' case ids: several times faster than one IN per token
+        # when the names are common (محمد matches a fifth of all cases).
+        per_token = [
+            select(CaseNameToken.case_id).where(
                 CaseNameToken.token >= low, CaseNameToken.token < high
             )
-            stmt = stmt.where(Case.id.in_(matching))
+            for low, high in map(_prefix_bounds, tokens)
+        ]
+        matching = per_token[0] if len(per_token) == 1 else intersect(*per_token)
+        stmt = stmt.where(Case.id.in_(matching))
     return stmt.order_by(*SORTS.get(f.sort, SORTS[DEFAULT_SORT]))
+
+
+def bounded_count(stmt: Select, cap: int = COUNT_CAP) -> int:
+    """How many rows ``stmt`` yields, counting no further than ``cap`` + 1.
+
+    Counting every match of a broad filter costs more than showing the page itself; past the
+    cap the list says "more than 10,000".
+    """
+    limited = stmt.order_by(None).with_only_columns(Case.id).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(limited)) or 0

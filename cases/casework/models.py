@@ -88,10 +88,12 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_status_activity", "status", "last_activity_at"),
         Index("ix_cases_owner_status", "owner_id", "status"),
-        Index("ix_cases_district", "district_pcode"),
+        # Covering indexes for the case list's common filters, so counts never touch the
+        # table (bench/case_list.py). A lone birth-year index misled SQLite's planner.
+        Index("ix_cases_status_gov_birth", "status", "governorate_pcode", "birth_year_key"),
+        Index("ix_cases_district_contact", "district_pcode", "last_contact_date"),
         Index("ix_cases_governorate", "governorate_pcode"),
         Index("ix_cases_last_contact", "last_contact_date"),
-        Index("ix_cases_birth_year", "birth_year_key"),
         Index("ix_cases_activity", "last_activity_at"),
     )
 

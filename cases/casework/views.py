@@ -30,7 +30,7 @@ from .forms import (
     governorate_choices,
     options,
 )
-from .listing import DEFAULT_SORT, SORTS, CaseFilter, filtered_cases
+from .listing import COUNT_CAP, DEFAULT_SORT, SORTS, CaseFilter, bounded_count, filtered_cases
 from .models import ApprovalRequest, Case, CaseShare, CaseStatus
 from .timeline import case_timeline
 
@@ -65,11 +65,19 @@ def case_list():
         per_page=current_app.config["CASES_PER_PAGE"],
         error_out=False,
         max_per_page=100,
+        count=False,
     )
+    page.total = bounded_count(stmt)
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     return render_template(
-        "casework/list.html", form=form, page=page, filters=filters, args=args, labels=LABELS
+        "casework/list.html",
+        form=form,
+        page=page,
+        filters=filters,
+        args=args,
+        labels=LABELS,
+        count_cap=COUNT_CAP,
     )
 
 

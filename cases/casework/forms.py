@@ -177,11 +177,32 @@ class ContactForm(SubForm):
             raise FieldError(_l("Give the name of the family contact."))
 
 
+class PlaceChecks:
+    """Validators for the governorate, district and destination pickers a form declares."""
+
+    def validate_governorate_pcode(self, field: SelectField) -> None:
+        if field.data and places.governorate(field.data) is None:
+            raise FieldError(_l("Choose a governorate from the list."))
+
+    def validate_district_pcode(self, field: SelectField) -> None:
+        if not field.data:
+            return
+        district = places.district(field.data)
+        if district is None:
+            raise FieldError(_l("Choose a district from the list."))
+        if self.governorate_pcode.data and self.governorate_pcode.data != district.parent:
+            raise FieldError(_l("This district is not in the governorate chosen."))
+
+    def validate_destination_country(self, field: SelectField) -> None:
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise FieldError(_l("Choose a country from the list."))
+
+
 def _name_length() -> list:
     return [Optional(), Length(max=80)]
 
 
-class CaseForm(BaseForm):
+class CaseForm(PlaceChecks, BaseForm):
     given_name = StringField(
         _l("Given name"), validators=[DataRequired(), Length(max=80)], render_kw={"dir": "auto"}
     )
@@ -252,23 +273,6 @@ class CaseForm(BaseForm):
             full = rows.entries and _row_filled(rows.entries[-1])
             if full and len(rows.entries) < rows.max_entries:
                 rows.append_entry()
-
-    def validate_governorate_pcode(self, field: SelectField) -> None:
-        if field.data and places.governorate(field.data) is None:
-            raise FieldError(_l("Choose a governorate from the list."))
-
-    def validate_district_pcode(self, field: SelectField) -> None:
-        if not field.data:
-            return
-        district = places.district(field.data)
-        if district is None:
-            raise FieldError(_l("Choose a district from the list."))
-        if self.governorate_pcode.data and self.governorate_pcode.data != district.parent:
-            raise FieldError(_l("This district is not in the governorate chosen."))
-
-    def validate_destination_country(self, field: SelectField) -> None:
-        if field.data and field.data not in {c.value for c in field.choices}:
-            raise FieldError(_l("Choose a country from the list."))
 
     def validate_birth_day(self, field: IntegerField) -> None:
         if field.data is None:

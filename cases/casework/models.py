@@ -83,7 +83,29 @@ class ApprovalState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Case(db.Model):
+class ArabicNameParts:
+    """Models holding the official name parts (given, father, grandfather, great-grandfather,
+    laqab) show them joined in that order."""
+
+    given_name: str
+    father_name: str | None
+    grandfather_name: str | None
+    great_grandfather_name: str | None
+    laqab: str | None
+
+    @property
+    def arabic_name(self) -> str:
+        parts = (
+            self.given_name,
+            self.father_name,
+            self.grandfather_name,
+            self.great_grandfather_name,
+            self.laqab,
+        )
+        return " ".join(p for p in parts if p)
+
+
+class Case(ArabicNameParts, db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_activity", "status", "last_activity_at"),
@@ -156,17 +178,6 @@ class Case(db.Model):
         back_populates="case", cascade="all, delete-orphan", order_by="FamilyContact.id"
     )
     tokens: Mapped[list[CaseNameToken]] = relationship(cascade="all, delete-orphan")
-
-    @property
-    def arabic_name(self) -> str:
-        parts = (
-            self.given_name,
-            self.father_name,
-            self.grandfather_name,
-            self.great_grandfather_name,
-            self.laqab,
-        )
-        return " ".join(p for p in parts if p)
 
     @property
     def latin_names(self) -> list[str]:

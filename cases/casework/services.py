@@ -141,16 +141,18 @@ def _apply(case: Case, details: CaseDetails) -> None:
     case.documents = [
         IdentityDocument(doc_type=d.doc_type, number=d.number) for d in details.documents
     ]
-    case.contacts = [
-        FamilyContact(
-            name=c.name,
-            relationship_to_person=c.relationship,
-            phone_e164=c.phone_e164,
-            preferred_language=c.preferred_language,
-        )
-        for c in details.contacts
-    ]
+    case.contacts = [family_contact(c) for c in details.contacts]
     refresh_search_keys(case, details)
+
+
+def family_contact(contact: ContactDetails) -> FamilyContact:
+    """A case's FamilyContact row from the details typed or carried over from an inquiry."""
+    return FamilyContact(
+        name=contact.name,
+        relationship_to_person=contact.relationship,
+        phone_e164=contact.phone_e164,
+        preferred_language=contact.preferred_language,
+    )
 
 
 def birth_year_key(details: CaseDetails, recorded_on: date | None) -> int | None:

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..casework.models import Case
+from ..casework.models import ArabicNameParts, Case
 from ..clock import utcnow
 from ..extensions import db
 
@@ -39,7 +39,7 @@ class RequestKind(StrEnum):
     DELETION = "deletion"
 
 
-class Inquiry(db.Model):
+class Inquiry(ArabicNameParts, db.Model):
     __tablename__ = "inquiries"
     __table_args__ = (Index("ix_inquiries_state_created", "state", "created_at"),)
 
@@ -98,17 +98,6 @@ class Inquiry(db.Model):
     updates: Mapped[list[InquiryUpdate]] = relationship(
         back_populates="inquiry", cascade="all, delete-orphan", order_by="InquiryUpdate.id"
     )
-
-    @property
-    def arabic_name(self) -> str:
-        parts = (
-            self.given_name,
-            self.father_name,
-            self.grandfather_name,
-            self.great_grandfather_name,
-            self.laqab,
-        )
-        return " ".join(p for p in parts if p)
 
 
 class InquiryUpdate(db.Model):

@@ -18,10 +18,15 @@ from ..casework.models import (
     CaseNameToken,
     CaseNote,
     CaseStatus,
-    FamilyContact,
     NoteVisibility,
 )
-from ..casework.services import CaseDetails, CaseRuleError, ContactDetails, open_case
+from ..casework.services import (
+    CaseDetails,
+    CaseRuleError,
+    ContactDetails,
+    family_contact,
+    open_case,
+)
 from ..casework.timeline import Entry, register_source
 from ..clock import utcnow
 from ..extensions import db
@@ -359,14 +364,7 @@ def attach_to_case(actor: User, inquiry: Inquiry, case: Case) -> Case:
     known = {(c.name, c.phone_e164) for c in case.contacts}
     contact = _contact_of(inquiry)
     if (contact.name, contact.phone_e164) not in known:
-        case.contacts.append(
-            FamilyContact(
-                name=contact.name,
-                relationship_to_person=contact.relationship,
-                phone_e164=contact.phone_e164,
-                preferred_language=contact.preferred_language,
-            )
-        )
+        case.contacts.append(family_contact(contact))
     _mark_linked(actor, inquiry, case)
     db.session.commit()
     return case

@@ -8,16 +8,18 @@ export FLASK_APP := app.py
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CATALOGS := $(wildcard cases/translations/*/LC_MESSAGES/messages.po)
 COMPILED := cases/translations/.compiled
+# Test tools from npm (axe-core for the accessibility checks), as package-lock.json pins them.
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run setup test test-sqlite test-postgres test-e2e lint i18n-extract i18n-update \
-        system-deps services clean
+        system-deps services clean node-modules-missing
 
 run: setup instance/config.py  ## migrate, seed a demo on first run, serve on :5000
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo init
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-setup: $(STAMP) $(COMPILED)
+setup: $(STAMP) $(COMPILED) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -28,6 +30,14 @@ $(STAMP): pyproject.toml
 $(COMPILED): $(CATALOGS) $(STAMP)
 	$(BIN)/pybabel compile -d cases/translations --statistics
 	touch $@
+
+# Again when the lock file changes or axe-core has gone missing (npm ci empties node_modules).
+$(NODE_STAMP): package.json package-lock.json $(if $(wildcard node_modules/axe-core/axe.min.js),,node-modules-missing)
+	@if command -v npm >/dev/null; then \
+	  echo "npm ci --no-audit --no-fund --silent" && npm ci --no-audit --no-fund --silent && touch $@; \
+	else \
+	  echo "npm is not installed: no axe-core, so the accessibility tests will fail (Debian: apt-get install npm)." >&2; \
+	fi
 
 instance/config.py:
 	@mkdir -p instance

@@ -18,11 +18,12 @@ from wtforms.validators import ValidationError as FieldError
 
 from .. import places
 from ..casework.forms import (
-    LABELS,
+    PlaceChecks,
     choices,
     country_choices,
     district_choices,
     governorate_choices,
+    language_choices,
     options,
 )
 from ..casework.models import ContactChannel
@@ -56,7 +57,7 @@ def _name(label: object, required: bool = False) -> StringField:
     return StringField(label, validators=[*checks, Length(max=80)])
 
 
-class InquiryForm(BaseForm):
+class InquiryForm(PlaceChecks, BaseForm):
     # About the person asking.
     inquirer_name = StringField(_l("Your full name"), validators=[DataRequired(), Length(max=200)])
     inquirer_relationship = SelectField(
@@ -72,9 +73,7 @@ class InquiryForm(BaseForm):
         choices=options(CONTACT_PREFERENCES.items()),
         default="phone",
     )
-    inquirer_language = SelectField(
-        _l("Your language"), choices=options(LABELS["language"].items()), default="ar"
-    )
+    inquirer_language = SelectField(_l("Your language"), choices=language_choices(), default="ar")
     # About the missing person.
     given_name = _name(_l("His name"), required=True)
     father_name = _name(_l("His father's name"))
@@ -145,23 +144,6 @@ class InquiryForm(BaseForm):
     def validate_consent_search(self, field: BooleanField) -> None:
         if not field.data:
             raise FieldError(_l("We can only search with your consent. Please tick this box."))
-
-    def validate_governorate_pcode(self, field: SelectField) -> None:
-        if field.data and places.governorate(field.data) is None:
-            raise FieldError(_l("Choose a governorate from the list."))
-
-    def validate_district_pcode(self, field: SelectField) -> None:
-        if not field.data:
-            return
-        district = places.district(field.data)
-        if district is None:
-            raise FieldError(_l("Choose a district from the list."))
-        if self.governorate_pcode.data and self.governorate_pcode.data != district.parent:
-            raise FieldError(_l("This district is not in the governorate chosen."))
-
-    def validate_destination_country(self, field: SelectField) -> None:
-        if field.data and field.data not in {c.value for c in field.choices}:
-            raise FieldError(_l("Choose a country from the list."))
 
     def validate_last_contact_date(self, field: DateField) -> None:
         if field.data and field.data > date.today():

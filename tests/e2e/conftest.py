@@ -1,8 +1,9 @@
 """Fixtures for the browser tests: a live Athar server and Debian's Chromium.
 
 Every test in this folder is marked ``e2e`` (``make test-e2e`` selects them, ``-m "not e2e"``
-leaves them out). The server is a fresh app on its own SQLite file with real CSRF, not the
-``app``/``client`` fixtures of tests/conftest.py; with pytest-xdist each worker starts its own.
+leaves them out). The server (tests/e2e/live.py) is a fresh app on its own SQLite file with
+real CSRF and raised rate limits, not the ``app``/``client`` fixtures of tests/conftest.py; with
+pytest-xdist each worker starts its own.
 Playwright never downloads a browser here: it launches the Debian ``chromium`` package
 (``.ci/install-system-deps``), or the binary named by the CHROMIUM environment variable.
 Full-page screenshots land in test-artifacts/screenshots/<test>/ (git-ignored).
@@ -14,36 +15,22 @@ import itertools
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
-from cases import create_app
-from cases.auth.models import Role
-from cases.extensions import db
-
-from ..factories import make_user
+from . import live
+from .live import PHONE, ROOT, LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
+__all__ = ["PHONE", "ROOT", "SCREENSHOTS", "TIMEOUT_MS", "VIEWPORT", "LiveServer"]
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 10_000
 
@@ -62,43 +49,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-@dataclass(frozen=True)
-class LiveServer:
-    url: str
-    app: Flask
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    path = tmp_path_factory.mktemp("e2e") / "athar-e2e.sqlite"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-            "WTF_CSRF_ENABLED": True,
-            "DEMO": False,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-        make_user("zainab", Role.CASEWORKER, "Zainab")
-        make_user("maryam", Role.SUPERVISOR, "Maryam")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="athar-e2e-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+    with live.live_server(tmp_path_factory.mktemp("e2e") / "athar-e2e.sqlite") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not Path(executable).is_file():
+    executable = live.chromium_path()
+    if not executable.is_file():
         message = (
             f"Chromium is not installed at {executable}: run .ci/install-system-deps "
             "(or `make system-deps`) to install the Debian package, or set CHROMIUM."
@@ -110,7 +70,7 @@ def browser() -> Iterator[Browser]:
 
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        chromium = live.launch_chromium(playwright)
     except BaseException:
         playwright.stop()
         raise
@@ -140,16 +100,18 @@ def new_page(
     request: pytest.FixtureRequest,
     browser: Browser,
     screenshot: Callable[[Page, str], Path],
-) -> Iterator[Callable[[str], Page]]:
+) -> Iterator[Callable[..., Page]]:
     """``new_page(locale)``: a page in a fresh browser context (own cookies) for that locale.
 
+    Keyword arguments go to ``browser.new_context``: ``new_page("ar", **PHONE)`` for a phone,
+    ``java_script_enabled=False``, ``bypass_csp=True`` (to inject a test script)...
     Errors the page reports (a script error, something the CSP blocked, an HTTP error) are
     kept in ``page.e2e_errors`` for the test to check.
     """
     contexts = []
 
-    def make(locale: str) -> Page:
-        context = browser.new_context(locale=locale, viewport=VIEWPORT)
+    def make(locale: str, **options: object) -> Page:
+        context = browser.new_context(**{"locale": locale, "viewport": VIEWPORT, **options})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

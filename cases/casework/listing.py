@@ -24,6 +24,7 @@ SORTS = {
 DEFAULT_SORT = "activity"
 MAX_QUERY_TOKENS = 6
 COUNT_CAP = 10_000
+SEARCH_IDS_INLINE = 5_000
 
 
 @dataclass
@@ -76,7 +77,10 @@ def filtered_cases(user: User, f: CaseFilter, today: date | None = None) -> Sele
             for low, high in map(_prefix_bounds, tokens)
         ]
         matching = per_token[0] if len(per_token) == 1 else intersect(*per_token)
-        stmt = stmt.where(Case.id.in_(matching))
+        # Fetch the matching ids first when there are not too many: planners misjudge how few
+        # rows a token intersection yields and then scan the whole cases table.
+        ids = db.session.scalars(matching.limit(SEARCH_IDS_INLINE + 1)).all()
+        stmt = stmt.where(Case.id.in_(ids if len(ids) <= SEARCH_IDS_INLINE else matching))
     return stmt.order_by(*SORTS.get(f.sort, SORTS[DEFAULT_SORT]))
 
 

@@ -147,6 +147,14 @@ def find_inquiry(reference: str, secret: str) -> Inquiry | None:
     return inquiry if ok and inquiry is not None else None
 
 
+def inquiry_by_reference(reference: str) -> Inquiry | None:
+    """For staff: the inquiry whose reference a family read out, however it was typed."""
+    ref = digits_only(reference)
+    if len(ref) != REFERENCE_DIGITS:
+        return None
+    return db.session.scalar(select(Inquiry).filter_by(reference=ref))
+
+
 def family_status(inquiry: Inquiry) -> FamilyStatus:
     """What the family is told. Located statuses stay "search under way": news of a death or a
     detention is given by a person, never by a web page."""

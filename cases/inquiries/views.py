@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,7 +20,16 @@ bp = Blueprint("intake", __name__)
 @bp.route("/")
 @roles(*CASE_STAFF)
 def queue():
-    return render_template("intake/queue.html", inquiries=services.intake_queue())
+    # A family on the phone reads out its reference: take the caseworker straight to it.
+    typed = request.args.get("reference", "")
+    if typed:
+        inquiry = services.inquiry_by_reference(typed)
+        if inquiry is not None:
+            return redirect(url_for("intake.show", inquiry_id=inquiry.id))
+        flash(_("No inquiry has this reference."), "error")
+    return render_template(
+        "intake/queue.html", inquiries=services.intake_queue(), reference=typed[:40]
+    )
 
 
 @bp.route("/<int:inquiry_id>")

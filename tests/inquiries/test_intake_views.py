@@ -151,3 +151,17 @@ def test_caseworkers_cannot_decide_data_requests(client, auth, caseworker) -> No
     request = services.request_about_data(inquiry, services.RequestKind.DELETION)
     auth.login(caseworker)
     assert client.post(f"/oversight/data-requests/{request.id}/accept").status_code == 403
+
+
+def test_a_reference_read_out_on_the_phone_opens_the_inquiry(client, auth, caseworker) -> None:
+    inquiry, _ = make_inquiry()
+    auth.login(caseworker)
+    typed = services.format_reference(inquiry.reference).translate(
+        str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    )
+    response = client.get("/intake/", query_string={"reference": typed})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/intake/{inquiry.id}")
+    missing = client.get("/intake/", query_string={"reference": "1111-2222"})
+    assert missing.status_code == 200
+    assert "No inquiry has this reference." in _page(missing)

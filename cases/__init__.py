@@ -12,7 +12,7 @@ from .auth import cli as user_cli
 from .auth import guard
 from .auth.services import load_user
 from .config import load_config
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import cache, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.session_protection = "basic"
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .demo.cli import init_app as demo_init
     from .inquiries import views as intake
     from .inquiries.public import bp as family_bp
+    from .oversight.reports import bp as reports_bp
     from .oversight.views import bp as oversight_bp
 
     app.register_blueprint(family_bp)
@@ -60,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(intake.bp, url_prefix="/intake")
     app.register_blueprint(casework_bp, url_prefix="/cases")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
+    app.register_blueprint(reports_bp, url_prefix="/oversight/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     intake.init_app(app)

@@ -34,6 +34,9 @@ class Config:
     STATUS_CHECK_LIMIT = "10 per 15 minutes"
     STATUS_CHECK_PER_REFERENCE_LIMIT = "5 per 15 minutes"
     FAMILY_SESSION_SECONDS = 20 * 60
+    CACHE_TYPE = "SimpleCache"  # per process; RedisCache when REDIS_URL is set
+    DASHBOARD_CACHE_SECONDS = 300
+    STALE_DAYS = 30  # a case with no note or status change for this long needs a look
     CASES_PER_PAGE = 25
     # argon2id parameters (RFC 9106 second recommendation, lower memory for small servers).
     ARGON2_TIME_COST = 3
@@ -52,6 +55,7 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
+    DASHBOARD_CACHE_SECONDS = 0  # tests see every change at once
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -70,6 +74,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         if os.environ.get("REDIS_URL"):
             # Rate limits shared by every worker and machine.
             app.config["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
+            app.config["CACHE_TYPE"] = "RedisCache"
+            app.config["CACHE_REDIS_URL"] = os.environ["REDIS_URL"]
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "athar.sqlite")

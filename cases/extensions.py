@@ -3,6 +3,7 @@
 import sqlite3
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,6 +33,7 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 migrate = Migrate()
+cache = Cache()
 # Limits are declared on the routes that need them (public forms, login); none by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 

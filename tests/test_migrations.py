@@ -22,9 +22,11 @@ def fresh_app(tmp_path, worker_id):  # noqa: ANN001, ANN201
         schema = f"athar_migrations_{worker_id}"
         options = {"connect_args": {"options": f"-csearch_path={schema}"}}
         setup = create_app({"SQLALCHEMY_DATABASE_URI": url})
-        with setup.app_context(), db.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        with setup.app_context():
+            with db.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            db.engine.dispose()
     else:
         url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options})

@@ -74,6 +74,15 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+def check_password(user: User, password: str) -> bool:
+    """Re-authentication: is ``password`` the current password of this active account?
+
+    Used before sensitive acts (exports) by someone already logged in; it changes nothing, so a
+    wrong guess leaves no trace beyond the caller's rate limit.
+    """
+    return verify_secret(user.password_hash, password) and user.active
+
+
 def verify_secret(stored: str | None, secret: str) -> bool:
     """Check ``secret`` against an argon2 hash; with no hash, spend the same time and fail."""
     hasher = _hasher()

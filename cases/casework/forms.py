@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from babel import Locale
@@ -10,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    Field,
     FieldList,
     FormField,
     HiddenField,
@@ -20,14 +22,21 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 from wtforms.validators import ValidationError as FieldError
 
 from .. import places
 from ..forms import BaseForm, SubForm
 from ..phones import PhoneError, to_e164
 from .models import ContactChannel, DocumentType, NoteKind, NoteVisibility, Sex
-from .services import CaseDetails, ContactDetails, DocumentDetails
+from .services import MAX_BULK_ASSIGN, CaseDetails, ContactDetails, DocumentDetails
 
 LABELS = {
     # Shown everywhere a status, reason or kind is displayed; one place to translate them.
@@ -431,6 +440,52 @@ class AssignForm(BaseForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
+ROW_ID = re.compile(r"[1-9][0-9]{0,9}")
+MAX_ROW_ID = 2**31 - 1  # an INTEGER column on PostgreSQL: anything larger is a database error
+
+
+def row_id(value: object) -> int | None:
+    """A posted id as an int, or None when it cannot be the id of a row (ASCII digits only)."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and ROW_ID.fullmatch(value) and int(value) <= MAX_ROW_ID:
+        return int(value)
+    return None
+
+
+class CaseIdsField(Field):
+    """The case ids ticked on the list.
+
+    Values that cannot be a case id are dropped, not an error: a tampered or stale form must
+    neither crash nor keep the valid ticks from being acted on.
+    """
+
+    submitted = 0
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.submitted = len(valuelist)
+        ids = (row_id(v) for v in valuelist)
+        self.data = list(dict.fromkeys(i for i in ids if i is not None))
+
+    def pre_validate(self, form: BaseForm) -> None:
+        if self.submitted > MAX_BULK_ASSIGN:
+            raise StopValidation(
+                _l("At most %(num)s cases can be given at once.", num=MAX_BULK_ASSIGN)
+            )
+
+
+class BulkAssignForm(BaseForm):
+    """Give the cases ticked on the list to one person; the reason is a rule of the service."""
+
+    case_ids = CaseIdsField(default=list)
+    to_user_id = SelectField(_l("Give the selected cases to"), coerce=row_id, validate_choice=False)
+    reason = TextAreaField(
+        _l("Reason (recorded on each case's timeline)"),
+        validators=[Optional(), Length(max=2000)],
+    )
+    next = HiddenField()
+
+
 class ShareForm(BaseForm):
     user_id = SelectField(_l("Share with"), coerce=int, validate_choice=False)
 
@@ -451,6 +506,12 @@ class CaseFilterForm(SubForm):
     age_max = IntegerField(_l("Age to"), validators=[Optional(), NumberRange(min=0, max=120)])
     contact_from = DateField(_l("Last contact from"), validators=[Optional()])
     contact_to = DateField(_l("Last contact to"), validators=[Optional()])
+    created_from = DateField(_l("Opened from"), validators=[Optional()])
+    created_to = DateField(_l("Opened to"), validators=[Optional()])
+    inactive_days = IntegerField(
+        _l("No note or status change for (days)"),
+        validators=[Optional(), NumberRange(min=1, max=3650)],
+    )
     sort = SelectField(
         _l("Sort by"),
         choices=options(

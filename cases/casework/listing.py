@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, intersect, select
+from werkzeug.datastructures import MultiDict
 
+from .. import places
 from ..auth.models import User
+from ..auth.services import case_staff
+from ..clock import utcnow
 from ..extensions import db
 from ..matching.normalize import search_tokens
 from .access import visible_cases
+from .forms import LABELS, CaseFilterForm, district_choices, governorate_choices, options
 from .models import Case, CaseNameToken
 
 SORTS = {
@@ -24,6 +30,7 @@ SORTS = {
 DEFAULT_SORT = "activity"
 MAX_QUERY_TOKENS = 6
 COUNT_CAP = 10_000
+ONE_DAY = timedelta(days=1)
 SEARCH_IDS_INLINE = 5_000
 
 
@@ -37,8 +44,45 @@ class CaseFilter:
     age_max: int | None = None
     contact_from: date | None = None
     contact_to: date | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    inactive_days: int | None = None
     q: str | None = None
     sort: str = DEFAULT_SORT
+
+
+def case_filter_from_args(args: MultiDict) -> tuple[CaseFilterForm, CaseFilter]:
+    """The case list's query string as a form (to redisplay) and a CaseFilter (to query).
+
+    Shared by the list and its exports so both always select the same cases. Values outside
+    the allow-lists (unknown statuses, places, sorts, out-of-range ages) are dropped, never an
+    error page.
+    """
+    form = CaseFilterForm(args)
+    form.governorate.choices = governorate_choices(blank=_("All"))
+    form.district.choices = district_choices(blank=_("All"))
+    form.owner.choices = options(((u.id, u.display_name) for u in case_staff()), _("All"))
+    form.validate()
+    filters = CaseFilter(
+        status=[s for s in (form.status.data or []) if s in LABELS["status"]],
+        governorate=_known_place(form.governorate.data, places.governorate),
+        district=_known_place(form.district.data, places.district),
+        owner_id=int(form.owner.data) if (form.owner.data or "").isdigit() else None,
+        age_min=None if form.age_min.errors else form.age_min.data,
+        age_max=None if form.age_max.errors else form.age_max.data,
+        contact_from=None if form.contact_from.errors else form.contact_from.data,
+        contact_to=None if form.contact_to.errors else form.contact_to.data,
+        created_from=None if form.created_from.errors else form.created_from.data,
+        created_to=None if form.created_to.errors else form.created_to.data,
+        inactive_days=None if form.inactive_days.errors else form.inactive_days.data,
+        q=(form.q.data or "").strip()[:200] or None,
+        sort=form.sort.data if form.sort.data in SORTS else DEFAULT_SORT,
+    )
+    return form, filters
+
+
+def _known_place(value: str | None, lookup) -> str | None:  # noqa: ANN001
+    return value if value and lookup(value) is not None else None
 
 
 def _prefix_bounds(token: str) -> tuple[str, str]:
@@ -66,6 +110,12 @@ def filtered_cases(user: User, f: CaseFilter, today: date | None = None) -> Sele
         stmt = stmt.where(Case.last_contact_date >= f.contact_from)
     if f.contact_to:
         stmt = stmt.where(Case.last_contact_date <= f.contact_to)
+    if f.created_from:
+        stmt = stmt.where(Case.created_at >= datetime.combine(f.created_from, time.min))
+    if f.created_to:
+        stmt = stmt.where(Case.created_at < datetime.combine(f.created_to, time.min) + ONE_DAY)
+    if f.inactive_days:
+        stmt = stmt.where(Case.last_activity_at < utcnow() - timedelta(days=f.inactive_days))
     tokens = search_tokens(f.q)[:MAX_QUERY_TOKENS] if f.q else []
     if tokens:
         # One INTERSECT of the tokens' case ids: several times faster than one IN per token

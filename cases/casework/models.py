@@ -117,6 +117,7 @@ class Case(ArabicNameParts, db.Model):
         Index("ix_cases_governorate", "governorate_pcode"),
         Index("ix_cases_last_contact", "last_contact_date"),
         Index("ix_cases_activity", "last_activity_at"),
+        Index("ix_cases_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -269,11 +270,17 @@ class CaseNote(db.Model):
 
 class StatusChange(db.Model):
     __tablename__ = "status_changes"
+    # Time spent in each status, read in index order for the dashboard's medians.
+    __table_args__ = (
+        Index("ix_status_changes_from_seconds", "from_status", "seconds_in_previous"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     from_status: Mapped[str | None] = mapped_column(String(20))
+    # How long the case stayed in from_status before this change.
+    seconds_in_previous: Mapped[int | None]
     to_status: Mapped[str] = mapped_column(String(20))
     closure_reason: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..auth.models import Role, User
 from ..clock import utcnow
 from ..extensions import db
 from ..matching.normalize import index_tokens, normalize_arabic
 from . import workflow
-from .access import can_work_on
+from .access import can_work_on, visible_cases
 from .models import (
     ApprovalRequest,
     ApprovalState,
@@ -41,6 +42,8 @@ from .models import (
 
 # Readable over a phone line: no 0/O, 1/I/L, no vowels that could spell words.
 REFERENCE_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXZ"
+# Bounds the work of one bulk reassignment and the length of its IN (...) list.
+MAX_BULK_ASSIGN = 500
 
 
 class CaseRuleError(Exception):
@@ -319,10 +322,19 @@ def _apply_status(
     reason: str,
     approval: ApprovalRequest | None,
 ) -> StatusChange:
+    now = utcnow()
+    since = db.session.scalar(
+        select(StatusChange.created_at)
+        .where(StatusChange.case_id == case.id)
+        .order_by(StatusChange.created_at.desc(), StatusChange.id.desc())
+        .limit(1)
+    )
     change = StatusChange(
         case_id=case.id,
         actor_id=actor.id,
+        created_at=now,
         from_status=case.status,
+        seconds_in_previous=int((now - since).total_seconds()) if since else None,
         to_status=target,
         closure_reason=approval.closure_reason if approval else None,
         reason=reason,
@@ -330,7 +342,6 @@ def _apply_status(
     )
     case.status = target
     case.closure_reason = change.closure_reason if target == CaseStatus.CLOSED else None
-    now = utcnow()
     case.last_activity_at = now
     case.updated_at = now
     db.session.add(change)
@@ -379,12 +390,47 @@ def withdraw_approval(actor: User, request: ApprovalRequest) -> ApprovalRequest:
 
 def assign_case(actor: User, case: Case, to_user: User, reason: str | None) -> Assignment:
     """A supervisor gives a case to another caseworker; recorded on the timeline."""
+    _check_can_assign(actor, to_user)
+    if to_user.id == case.owner_id:
+        raise CaseRuleError(_l("The case already belongs to that person."))
+    assignment = _hand_over(actor, case, to_user, reason)
+    db.session.commit()
+    return assignment
+
+
+def reassign_cases(actor: User, case_ids: list[int], to_user: User, reason: str | None) -> int:
+    """A supervisor gives many cases to one person at once; returns how many moved.
+
+    The same rules as ``assign_case``, plus a required reason, since a bulk move is harder to
+    explain afterwards. Ids of cases that do not exist are ignored and cases the person already
+    owns are skipped. Every move gets its own Assignment row, all in one transaction.
+    """
+    _check_can_assign(actor, to_user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CaseRuleError(_l("Say why these cases are given to someone else."))
+    ids = set(case_ids)
+    if not ids:
+        raise CaseRuleError(_l("Tick the cases to give to someone else."))
+    if len(ids) > MAX_BULK_ASSIGN:
+        raise CaseRuleError(_l("At most %(num)s cases can be given at once.", num=MAX_BULK_ASSIGN))
+    cases = db.session.scalars(
+        visible_cases(actor, db.select(Case).where(Case.id.in_(ids))).order_by(Case.id)
+    ).all()
+    moved = [_hand_over(actor, c, to_user, reason) for c in cases if c.owner_id != to_user.id]
+    db.session.commit()
+    return len(moved)
+
+
+def _check_can_assign(actor: User, to_user: User) -> None:
     if actor.role != Role.SUPERVISOR:
         raise CaseRuleError(_l("Only a supervisor can reassign a case."))
     if not to_user.active or not to_user.works_cases:
         raise CaseRuleError(_l("A case can only go to an active caseworker or supervisor."))
-    if to_user.id == case.owner_id:
-        raise CaseRuleError(_l("The case already belongs to that person."))
+
+
+def _hand_over(actor: User, case: Case, to_user: User, reason: str | None) -> Assignment:
+    """Give ``case`` to ``to_user`` and record it; the caller checked the rules and commits."""
     assignment = Assignment(
         case_id=case.id,
         actor_id=actor.id,
@@ -395,7 +441,6 @@ def assign_case(actor: User, case: Case, to_user: User, reason: str | None) -> A
     case.owner_id = to_user.id
     case.last_activity_at = utcnow()
     db.session.add(assignment)
-    db.session.commit()
     return assignment
 
 

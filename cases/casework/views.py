@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import places
 from ..auth.guard import CASE_STAFF, roles
 from ..auth.models import Role, User
 from ..auth.services import case_staff
+from ..auth.views import safe_next
+from ..clock import utcnow
 from ..extensions import db
 from . import services, workflow
 from .access import get_case
@@ -19,18 +21,16 @@ from .forms import (
     LABELS,
     ActionForm,
     AssignForm,
-    CaseFilterForm,
+    BulkAssignForm,
     CaseForm,
     DecisionForm,
     NoteForm,
     ShareForm,
     StatusForm,
     choices,
-    district_choices,
-    governorate_choices,
     options,
 )
-from .listing import COUNT_CAP, DEFAULT_SORT, SORTS, CaseFilter, bounded_count, filtered_cases
+from .listing import COUNT_CAP, bounded_count, case_filter_from_args, filtered_cases
 from .models import ApprovalRequest, Case, CaseShare, CaseStatus
 from .timeline import case_timeline
 
@@ -41,23 +41,7 @@ MAX_PAGE = 100_000  # beyond this an OFFSET only burdens the database
 @bp.route("/")
 @roles(*CASE_STAFF)
 def case_list():
-    form = CaseFilterForm(request.args)
-    form.governorate.choices = governorate_choices(blank=_("All"))
-    form.district.choices = district_choices(blank=_("All"))
-    form.owner.choices = options(((u.id, u.display_name) for u in case_staff()), _("All"))
-    form.validate()
-    filters = CaseFilter(
-        status=[s for s in (form.status.data or []) if s in LABELS["status"]],
-        governorate=_valid(form.governorate.data, places.governorate),
-        district=_valid(form.district.data, places.district),
-        owner_id=int(form.owner.data) if (form.owner.data or "").isdigit() else None,
-        age_min=None if form.age_min.errors else form.age_min.data,
-        age_max=None if form.age_max.errors else form.age_max.data,
-        contact_from=None if form.contact_from.errors else form.contact_from.data,
-        contact_to=None if form.contact_to.errors else form.contact_to.data,
-        q=(form.q.data or "").strip()[:200] or None,
-        sort=form.sort.data if form.sort.data in SORTS else DEFAULT_SORT,
-    )
+    form, filters = case_filter_from_args(request.args)
     stmt = filtered_cases(current_user, filters).options(selectinload(Case.owner))
     page = db.paginate(
         stmt,
@@ -78,11 +62,8 @@ def case_list():
         args=args,
         labels=LABELS,
         count_cap=COUNT_CAP,
+        bulk_form=_bulk_assign_form() if current_user.role == Role.SUPERVISOR else None,
     )
-
-
-def _valid(value: str | None, lookup) -> str | None:  # noqa: ANN001
-    return value if value and lookup(value) is not None else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -270,3 +251,63 @@ def share(case_id: int):
         else:
             flash(_("Case shared with %(name)s.", name=with_user.display_name), "success")
     return redirect(url_for("casework.show", case_id=case.id))
+
+
+def _bulk_assign_form() -> BulkAssignForm:
+    """The list's "give the ticked cases to…" form, returning to this very list afterwards."""
+    form = BulkAssignForm()
+    # A blank first choice, so no one receives cases because the supervisor forgot to choose.
+    form.to_user_id.choices = options(
+        ((u.id, u.display_name) for u in case_staff()), _("Choose a person")
+    )
+    form.next.data = request.full_path.rstrip("?")
+    return form
+
+
+@bp.route("/reassign", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def reassign():
+    form = BulkAssignForm()
+    back = safe_next(form.next.data, url_for("casework.case_list"))
+    valid = form.validate_on_submit() and form.to_user_id.data is not None
+    to_user = db.session.get(User, form.to_user_id.data) if valid else None
+    if form.case_ids.errors or form.reason.errors:
+        flash((form.case_ids.errors or form.reason.errors)[0], "error")
+    elif to_user is None:
+        flash(_("Choose who should take the cases."), "error")
+    else:
+        try:
+            moved = services.reassign_cases(
+                current_user, form.case_ids.data, to_user, form.reason.data
+            )
+        except services.CaseRuleError as error:
+            flash(str(error), "error")
+        else:
+            flash(
+                ngettext(
+                    "%(count)s case given to %(name)s.",
+                    "%(count)s cases given to %(name)s.",
+                    moved,
+                    count=format_number(moved),
+                    name=to_user.display_name,
+                ),
+                "success",
+            )
+    return redirect(back)
+
+
+@bp.route("/<int:case_id>/print")
+@roles(*CASE_STAFF)
+def print_summary(case_id: int):
+    case = get_case(current_user, case_id)
+    # Oldest first: on paper the case file reads as a story, from the day it was opened.
+    timeline = [e for e in reversed(case_timeline(case)) if e.kind in ("note", "status")]
+    return render_template(
+        "casework/print.html",
+        case=case,
+        timeline=timeline,
+        latest_status=next((e.item for e in reversed(timeline) if e.kind == "status"), None),
+        pending=services.pending_approval(case),
+        printed_at=utcnow(),
+        labels=LABELS,
+    )

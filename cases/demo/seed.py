@@ -748,7 +748,7 @@ class _Generator:
                 approval = self._approval(case_id, batch, owner, target, why, reason, requested, at)
                 actor = approval["decided_by_id"]
             batch.changes.append(
-                self._change(case_id, actor, at, current, target, why, reason, approval)
+                self._change(case_id, actor, at, current, target, why, reason, approval, before)
             )
             current = target
         updated = last_activity = at
@@ -796,12 +796,14 @@ class _Generator:
         why: str | None,
         reason: str | None,
         approval: dict | None = None,
+        since: datetime | None = None,
     ) -> dict:
         return {
             "case_id": case_id,
             "actor_id": actor,
             "created_at": at,
             "from_status": current,
+            "seconds_in_previous": int((at - since).total_seconds()) if since else None,
             "to_status": target,
             "closure_reason": why,
             "reason": reason or OPENED_REASON,

@@ -41,7 +41,10 @@ class RequestKind(StrEnum):
 
 class Inquiry(ArabicNameParts, db.Model):
     __tablename__ = "inquiries"
-    __table_args__ = (Index("ix_inquiries_state_created", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_inquiries_state_created", "state", "created_at"),
+        Index("ix_inquiries_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)

@@ -1,20 +1,85 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from .. import places
 from ..auth.guard import roles
 from ..auth.models import Role
 from ..casework import services
 from ..casework.forms import LABELS, DecisionForm
 from ..casework.models import ApprovalRequest, ApprovalState, Case
 from ..extensions import db
+from ..i18n import RTL_LANGUAGES
 from ..inquiries import services as inquiry_services
 from ..inquiries.models import DataRequest
+from . import charts, stats
+
+DISTRICTS_SHOWN = 20
 
 bp = Blueprint("oversight", __name__)
+
+
+@bp.route("/")
+@roles(Role.SUPERVISOR)
+def dashboard():
+    stale_days = request.args.get("stale_days", type=int) or current_app.config["STALE_DAYS"]
+    stale_days = min(max(stale_days, 1), 365)
+    figures = stats.dashboard(stale_days)
+    locale = str(get_locale())
+    rtl = locale in RTL_LANGUAGES
+    open_statuses = list(stats.OPEN_STATUSES)
+    status_rows = [
+        (LABELS["status"][s], n, url_for("casework.case_list", status=s))
+        for s, n in figures.by_status.items()
+    ]
+    governorate_rows = [
+        (places.place_name(code, locale), n, url_for("casework.case_list", governorate=code))
+        for code, n in figures.by_governorate
+    ]
+    district_rows = [
+        (places.place_name(code, locale), n, url_for("casework.case_list", district=code))
+        for code, n in figures.by_district[:DISTRICTS_SHOWN]
+    ]
+    month_links = [
+        url_for(
+            "casework.case_list",
+            created_from=m.isoformat(),
+            created_to=(stats.next_month(m) - timedelta(days=1)).isoformat(),
+        )
+        for m in figures.months
+    ]
+    month_labels = [format_date(m, "MMM yy") for m in figures.months]
+    return render_template(
+        "oversight/dashboard.html",
+        figures=figures,
+        labels=LABELS,
+        status_chart=charts.bar_chart(status_rows, rtl),
+        governorate_chart=charts.bar_chart(governorate_rows, rtl),
+        district_chart=charts.bar_chart(district_rows, rtl),
+        status_rows=status_rows,
+        governorate_rows=governorate_rows,
+        district_rows=district_rows,
+        trend_chart=charts.line_chart(
+            [
+                (_("New cases"), figures.new_cases, "series-cases"),
+                (_("New inquiries"), figures.new_inquiries, "series-inquiries"),
+            ],
+            month_labels,
+            rtl,
+        ),
+        month_labels=month_labels,
+        month_links=month_links,
+        open_statuses=open_statuses,
+        stale_url=url_for(
+            "casework.case_list", status=open_statuses, inactive_days=figures.stale_days
+        ),
+    )
 
 
 @bp.route("/approvals")

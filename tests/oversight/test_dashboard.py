@@ -219,3 +219,37 @@ def test_the_case_list_behind_the_stale_and_month_figures(client, auth, supervis
     ).get_data(as_text=True)
     assert "1 case found" in created
     assert dataset["baghdad"][1].reference in created
+
+
+class _InlineThread:
+    """Runs the refresh at once, so the test sees what the background thread would do."""
+
+    def __init__(self, target, args, daemon) -> None:  # noqa: ANN001
+        self._target, self._args = target, args
+
+    def start(self) -> None:
+        self._target(*self._args)
+
+
+def test_figures_are_served_from_cache_and_refreshed_ahead(app, caseworker, monkeypatch) -> None:
+    from cases.extensions import cache
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    cache.clear()
+    make_case(caseworker)
+    assert stats.dashboard(30).total == 1
+    make_case(caseworker)
+    assert stats.dashboard(30).total == 1  # fresh enough: no recomputation
+    monkeypatch.setattr(stats, "Thread", _InlineThread)
+    monkeypatch.setattr(stats, "utcnow", lambda: utcnow() + timedelta(minutes=5))
+    assert stats.dashboard(30).total == 1  # stale: served as is while the refresh runs
+    assert stats.dashboard(30).total == 2  # the refreshed figures
+    cache.clear()
+
+
+def test_median_of_a_histogram() -> None:
+    assert stats._median({}) is None
+    assert stats._median({3: 1}) == 3
+    assert stats._median({1: 1, 5: 1}) == 3
+    assert stats._median({0: 5, 9: 4}) == 0
+    assert stats._median({0: 2, 2: 1, 7: 3}) == 4.5

@@ -75,6 +75,7 @@ def line_chart(
     """Lines over time for (name, values, css class) series sharing the period ``labels``."""
     margin_x, margin_top, margin_bottom = 40, 10, 30
     top = max((max(values, default=0) for _, values, _ in named_values), default=0) or 1
+    top += top % 2  # even, so the middle gridline is a whole number, as its label says
     count = max(len(labels), 1)
     step = (WIDTH - 2 * margin_x) / max(count - 1, 1)
     plot_height = height - margin_top - margin_bottom

@@ -7,7 +7,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy import text
@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cases import create_app  # noqa: E402
 from cases.extensions import db  # noqa: E402
 
+PASSWORD = "bench passphrase 1234"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -75,3 +76,39 @@ def p(values: list[float], q: float) -> float:
 
 def summary(values: list[float]) -> str:
     return f"median {statistics.median(values):7.1f} ms   p95 {p(values, 0.95):7.1f} ms"
+
+
+def staffed_app(backend: str, name: str, caseworkers: int):  # noqa: ANN201
+    """A fresh bench app with one supervisor (bench-sup) and caseworkers bench-cw0, 1, …"""
+    from cases.auth.models import Role
+    from cases.auth.services import create_user
+
+    app = bench_app(backend, name)
+    with app.app_context():
+        create_user("bench-sup", Role.SUPERVISOR, PASSWORD)
+        for i in range(caseworkers):
+            create_user(f"bench-cw{i}", Role.CASEWORKER, PASSWORD)
+    return app
+
+
+def grow(app, backend: str, sizes: list[int]) -> Iterator[int]:  # noqa: ANN001
+    """Seed synthetic cases up to each size in turn, yielding once each size is ready."""
+    from cases.demo.seed import seed_cases
+
+    seeded = 0
+    for size in sizes:
+        start = time.perf_counter()
+        with app.app_context():
+            seed_cases(size - seeded, seed=size)
+        seeded = size
+        analyse(app)
+        print(f"\n[{backend}] {size:,} cases (seeded in {time.perf_counter() - start:.0f} s)")
+        yield size
+
+
+def logged_in(app, username: str):  # noqa: ANN001, ANN201
+    """A test client logged in as ``username``, pages in English."""
+    client = app.test_client()
+    client.post("/language", data={"lang": "en"})
+    client.post("/login", data={"username": username, "password": PASSWORD})
+    return client

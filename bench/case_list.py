@@ -12,15 +12,9 @@ from __future__ import annotations
 
 import argparse
 import gc
-import time
 
-from _common import analyse, bench_app, summary, timed
+from _common import grow, logged_in, staffed_app, summary, timed
 
-from cases.auth.models import Role
-from cases.auth.services import create_user
-from cases.demo.seed import seed_cases
-
-PASSWORD = "bench passphrase 1234"
 QUERIES = {
     "list, default sort": "/cases/",
     "filtered list": "/cases/?status=open&governorate=IQG07&age_min=20&age_max=35&sort=activity",
@@ -32,23 +26,10 @@ QUERIES = {
 
 
 def run(backend: str, sizes: list[int], runs: int) -> None:
-    app = bench_app(backend, "case_list")
-    with app.app_context():
-        create_user("bench-sup", Role.SUPERVISOR, PASSWORD)
-        for i in range(8):
-            create_user(f"bench-cw{i}", Role.CASEWORKER, PASSWORD)
-    seeded = 0
-    for size in sizes:
-        start = time.perf_counter()
-        with app.app_context():
-            seed_cases(size - seeded, seed=size)
-        seeded = size
-        analyse(app)
-        print(f"\n[{backend}] {size:,} cases (seeded in {time.perf_counter() - start:.0f} s)")
+    app = staffed_app(backend, "case_list", caseworkers=8)
+    for _size in grow(app, backend, sizes):
         for who in ("bench-sup", "bench-cw0"):
-            client = app.test_client()
-            client.post("/language", data={"lang": "en"})
-            client.post("/login", data={"username": who, "password": PASSWORD})
+            client = logged_in(app, who)
             role = "supervisor (all cases)" if who == "bench-sup" else "caseworker (own cases)"
             print(f"  as {role}")
             for url in QUERIES.values():  # warm the worker, as a served app would be

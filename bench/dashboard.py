@@ -14,40 +14,21 @@ from __future__ import annotations
 
 import argparse
 import gc
-import time
 
-from _common import analyse, bench_app, summary, timed
+from _common import grow, logged_in, staffed_app, summary, timed
 
-from cases.auth.models import Role
-from cases.auth.services import create_user
-from cases.demo.seed import seed_cases
 from cases.extensions import cache
 from cases.oversight import stats
 
-PASSWORD = "bench passphrase 1234"
-
 
 def run(backend: str, sizes: list[int], runs: int) -> None:
-    app = bench_app(backend, "dashboard")
+    app = staffed_app(backend, "dashboard", caseworkers=20)
     app.config["DASHBOARD_CACHE_SECONDS"] = 300
-    with app.app_context():
-        create_user("bench-sup", Role.SUPERVISOR, PASSWORD)
-        for i in range(20):
-            create_user(f"bench-cw{i}", Role.CASEWORKER, PASSWORD)
-    seeded = 0
-    for size in sizes:
-        start = time.perf_counter()
-        with app.app_context():
-            seed_cases(size - seeded, seed=size)
-        seeded = size
-        analyse(app)
-        print(f"\n[{backend}] {size:,} cases (seeded in {time.perf_counter() - start:.0f} s)")
+    for _size in grow(app, backend, sizes):
         with app.app_context():
             uncached = timed(lambda: stats.compute(stale_days=30), max(3, runs // 8), warmup=1)
         print(f"  figures, uncached        {summary(uncached)}")
-        client = app.test_client()
-        client.post("/language", data={"lang": "en"})
-        client.post("/login", data={"username": "bench-sup", "password": PASSWORD})
+        client = logged_in(app, "bench-sup")
         with app.app_context():
             cache.clear()
         client.get("/oversight/")  # fills the cache, as the first visitor would

@@ -41,7 +41,7 @@ $(NODE_STAMP): package.json package-lock.json $(if $(wildcard node_modules/axe-c
 
 instance/config.py:
 	@mkdir -p instance
-	@$(PY) -c "import secrets; print('# Written by make run: a local DEMO instance.'); print('SECRET_KEY = %r' % secrets.token_hex(32)); print('DEMO = True'); print('SESSION_COOKIE_SECURE = False  # plain http on 127.0.0.1')" > $@
+	@$(PY) -c "import secrets; print('# Written by make run: a local DEMO instance.'); print('SECRET_KEY = %r' % secrets.token_hex(32)); print('DEMO = True'); print('SESSION_COOKIE_SECURE = False  # plain http on 127.0.0.1'); print('SESSION_COOKIE_NAME = \"athar\"  # __Host- cookies need https')" > $@
 	@echo "Wrote $@ (demo instance, random SECRET_KEY)."
 
 system-deps:  ## Chromium for the browser tests (Debian package)

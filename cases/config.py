@@ -18,6 +18,13 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
+    # __Host- cookies are only accepted over HTTPS, for this exact host and path "/".
+    SESSION_COOKIE_NAME = "__Host-athar"
+    # How many reverse proxies (nginx, a load balancer) sit in front of the app and add
+    # X-Forwarded-* headers: the client address is read from that many hops back.
+    TRUSTED_PROXIES = 0
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = 12 * 3600  # cookie lifetime; the guard enforces the limits below
     SESSION_ABSOLUTE_SECONDS = 12 * 3600  # a staff login lasts a working day at most
@@ -51,6 +58,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     SECRET_KEY = "test-only-secret-key"  # noqa: S105 - never used outside tests
     SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "athar"
     # A cheap KDF keeps the suite fast; production parameters are tested in test_passwords.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
@@ -80,6 +88,11 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "athar.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(uri)
+    if not app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"].startswith(
+        "__Host-"
+    ):
+        # Browsers drop __Host- cookies that are not Secure: plain-http set-ups would never log in.
+        app.config["SESSION_COOKIE_NAME"] = app.config["SESSION_COOKIE_NAME"][len("__Host-") :]
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
             "SECRET_KEY is not set. Put it in instance/config.py or the SECRET_KEY environment "

@@ -2,11 +2,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import db
+from ..extensions import db, limiter
 from . import services
 from .forms import LanguageForm, LoginForm, LogoutForm
 from .guard import public, roles, start_session
@@ -41,8 +50,20 @@ def home():
     return redirect(url_for("auth.login"))
 
 
+def _attempted_username() -> str:
+    return "user:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
+# Brute force: limited per address and, so that many addresses cannot take turns on one
+# account, per username typed (known or not, so the limit reveals nothing).
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_attempted_username,
+    methods=["POST"],
+)
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))

@@ -84,14 +84,14 @@ def test_logout_is_post_only_and_ends_the_session(client, auth, caseworker) -> N
     assert _sent_to_login(client.get("/cases/"))
 
 
-def test_login_starts_a_new_session(client, caseworker) -> None:
+def test_login_starts_a_new_session(app, client, caseworker) -> None:
     with client.session_transaction() as session:
         session["planted"] = "attacker-chosen value"
-    before = client.get_cookie("session").value
+    before = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
 
     _post_login(client, caseworker.username, PASSWORD)
 
-    assert client.get_cookie("session").value != before
+    assert client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value != before
     with client.session_transaction() as session:
         assert "planted" not in session
         assert session["_user_id"].startswith(f"{caseworker.id}:")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..clock import utcnow
 from ..extensions import db
@@ -42,8 +44,14 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+@cache
+def _common_passwords() -> frozenset[str]:
+    # The 30,000 most common passwords from leaked sets, shipped with zxcvbn.
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 def check_password_rules(password: str) -> None:
-    """Raise AccountError if ``password`` is too short or too long."""
+    """Raise AccountError if ``password`` is too short, too long or a well-known password."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
@@ -51,6 +59,10 @@ def check_password_rules(password: str) -> None:
     if len(password) > MAX_PASSWORD_LENGTH:
         raise AccountError(
             _l("The password must have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)
+        )
+    if password.lower() in _common_passwords() or password.strip().lower() in _common_passwords():
+        raise AccountError(
+            _l("This password is on the list of common passwords. Choose a passphrase.")
         )
 
 

@@ -87,3 +87,16 @@ def test_client_address_comes_from_the_trusted_proxy(tmp_path) -> None:
             environ_base={"REMOTE_ADDR": "127.0.0.1"},
         )
     assert seen == ["203.0.113.7"]
+
+
+def test_common_passwords_are_refused(app) -> None:
+    import pytest
+
+    from cases.auth import services
+    from cases.auth.models import Role
+
+    for password in ("qwerty123456", "1qaz2wsx3edc", "QWERTY123456"):
+        with pytest.raises(services.AccountError, match="common passwords"):
+            services.create_user("newcomer", Role.CASEWORKER, password)
+    user = services.create_user("newcomer", Role.CASEWORKER, "نخيل بابل في الصباح الباكر")
+    assert user.id is not None

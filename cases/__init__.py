@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     guard.init_app(app)
 
     from .admin.views import bp as admin_bp
+    from .audit import views as audit
     from .auth.views import bp as auth_bp
     from .casework.views import bp as casework_bp
     from .demo.cli import init_app as demo_init
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     intake.init_app(app)
+    audit.init_app(app)
     user_cli.init_app(app)
     demo_init(app)
     return app

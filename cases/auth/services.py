@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from ..audit import services as audit
 from ..clock import utcnow
 from ..extensions import db
 from .models import Role, User
@@ -76,8 +77,10 @@ def authenticate(username: str, password: str) -> User | None:
     hasher = _hasher()
     if user is None:
         _verify(hasher, _dummy_hash(), password)
+        audit.record("login_failed", commit=True)
         return None
     if not _verify(hasher, user.password_hash, password) or not user.active:
+        audit.record("login_failed", "user", user.id, commit=True)
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
@@ -138,6 +141,8 @@ def create_user(username: str, role: Role | str, password: str, display_name: st
         password_hash=hash_password(password),
     )
     db.session.add(user)
+    db.session.flush()
+    audit.record("account_change", "user", user.id)
     db.session.commit()
     return user
 
@@ -146,6 +151,7 @@ def set_active(user: User, active: bool) -> User:
     """Enable or disable an account; disabling ends all its sessions at once."""
     user.active = active
     end_sessions(user)
+    audit.record("account_change", "user", user.id)
     db.session.commit()
     return user
 
@@ -154,6 +160,7 @@ def set_role(user: User, role: Role) -> User:
     """Change a user's role; their open sessions end so the new role applies at once."""
     user.role = Role(role)
     end_sessions(user)
+    audit.record("account_change", "user", user.id)
     db.session.commit()
     return user
 
@@ -163,6 +170,7 @@ def set_password(user: User, password: str) -> User:
     check_password_rules(password)
     user.password_hash = hash_password(password)
     end_sessions(user)
+    audit.record("account_change", "user", user.id)
     db.session.commit()
     return user
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
@@ -49,6 +49,15 @@ class CaseFilter:
     inactive_days: int | None = None
     q: str | None = None
     sort: str = DEFAULT_SORT
+
+
+def count_filters(filters: CaseFilter) -> int:
+    """How many filters (the name search included) are set; the sort order is not one."""
+    return sum(
+        1
+        for f in fields(CaseFilter)
+        if f.name != "sort" and getattr(filters, f.name) not in (None, "", [])
+    )
 
 
 def case_filter_from_args(args: MultiDict) -> tuple[CaseFilterForm, CaseFilter]:

@@ -14,6 +14,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..audit import services as audit
 from ..auth.models import Role, User
 from ..clock import utcnow
 from ..extensions import db
@@ -209,6 +210,7 @@ def open_case(actor: User, details: CaseDetails, owner: User | None = None) -> C
         )
     )
     db.session.add(Assignment(case_id=case.id, actor_id=actor.id, to_user_id=owner.id, reason=None))
+    audit.record("case_create", "case", case.id, actor)
     return case
 
 
@@ -217,6 +219,7 @@ def update_case(actor: User, case: Case, details: CaseDetails) -> Case:
     _require_can_work(actor, case)
     _apply(case, details)
     case.updated_at = utcnow()
+    audit.record("case_edit", "case", case.id, actor)
     db.session.commit()
     return case
 
@@ -248,6 +251,7 @@ def add_note(
     )
     db.session.add(note)
     case.last_activity_at = utcnow()
+    audit.record("note_add", "case", case.id, actor)
     db.session.commit()
     return note
 
@@ -287,9 +291,11 @@ def change_status(
         )
         db.session.add(request)
         case.last_activity_at = utcnow()
+        audit.record("status_request", "case", case.id, actor)
         db.session.commit()
         return request
     change = _apply_status(actor, case, target, reason.strip(), None)
+    audit.record("status_change", "case", case.id, actor)
     db.session.commit()
     return change
 
@@ -371,6 +377,7 @@ def decide_approval(
     request.decided_at = utcnow()
     request.comment = comment or None
     case.last_activity_at = request.decided_at
+    audit.record("approval_decide", "case", case.id, actor)
     db.session.commit()
     return request
 
@@ -384,6 +391,7 @@ def withdraw_approval(actor: User, request: ApprovalRequest) -> ApprovalRequest:
     request.state = ApprovalState.WITHDRAWN
     request.decided_by_id = actor.id
     request.decided_at = utcnow()
+    audit.record("approval_withdraw", "case", request.case_id, actor)
     db.session.commit()
     return request
 
@@ -441,6 +449,7 @@ def _hand_over(actor: User, case: Case, to_user: User, reason: str | None) -> As
     case.owner_id = to_user.id
     case.last_activity_at = utcnow()
     db.session.add(assignment)
+    audit.record("assign", "case", case.id, actor)
     return assignment
 
 
@@ -455,6 +464,7 @@ def share_case(actor: User, case: Case, with_user: User) -> CaseShare:
         raise CaseRuleError(_l("That person can already work on this case."))
     share = CaseShare(case_id=case.id, user_id=with_user.id, granted_by_id=actor.id)
     db.session.add(share)
+    audit.record("share", "case", case.id, actor)
     db.session.commit()
     return share
 

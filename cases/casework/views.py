@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..audit import services as audit
 from ..auth.guard import CASE_STAFF, roles
 from ..auth.models import Role, User
 from ..auth.services import case_staff
@@ -30,7 +31,13 @@ from .forms import (
     choices,
     options,
 )
-from .listing import COUNT_CAP, bounded_count, case_filter_from_args, filtered_cases
+from .listing import (
+    COUNT_CAP,
+    bounded_count,
+    case_filter_from_args,
+    count_filters,
+    filtered_cases,
+)
 from .models import ApprovalRequest, Case, CaseShare, CaseStatus
 from .timeline import case_timeline
 
@@ -52,6 +59,8 @@ def case_list():
         count=False,
     )
     page.total = bounded_count(stmt)
+    if used := count_filters(filters):
+        audit.record("case_search", item_count=used, commit=True)
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     return render_template(
@@ -86,7 +95,9 @@ def create():
 @bp.route("/<int:case_id>")
 @roles(*CASE_STAFF)
 def show(case_id: int):
-    return _case_page(get_case(current_user, case_id))
+    case = get_case(current_user, case_id)
+    audit.record("case_view", "case", case.id, commit=True)
+    return _case_page(case)
 
 
 def _case_page(
@@ -300,6 +311,7 @@ def reassign():
 @roles(*CASE_STAFF)
 def print_summary(case_id: int):
     case = get_case(current_user, case_id)
+    audit.record("case_print", "case", case.id, commit=True)
     # Oldest first: on paper the case file reads as a story, from the day it was opened.
     timeline = [e for e in reversed(case_timeline(case)) if e.kind in ("note", "status")]
     return render_template(

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only, raiseload, selectinload
 
 from .. import places
+from ..audit import services as audit
 from ..auth.models import User
 from ..casework.forms import LABELS
 from ..casework.listing import CaseFilter, filtered_cases
@@ -240,6 +241,7 @@ def export_cases(user: User, filters: CaseFilter, fmt: str) -> tuple[IO[bytes], 
             user_id=user.id, format=fmt, filters=filters_to_record(filters), row_count=count
         )
         db.session.add(record)
+        audit.record("export", "case_list", actor=user, item_count=count)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import PasswordField, RadioField
 from wtforms.validators import DataRequired, Length
 
+from ..audit import services as audit
 from ..auth.guard import roles
 from ..auth.models import Role
 from ..auth.services import MAX_PASSWORD_LENGTH, check_password
@@ -146,6 +147,7 @@ def aggregate_csv():
     report = _report()
     out = io.BytesIO()
     aggregates.write_report_csv(report, out)
+    audit.record("export", "aggregate_report", commit=True)
     response = Response(out.getvalue(), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=athar-report-{report.months}m-{_stamp()}.csv"

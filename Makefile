@@ -53,6 +53,7 @@ services:  ## start PostgreSQL and Redis if they are not answering
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --configfile pyproject.toml --severity-level medium -r cases
 
 test: setup system-deps lint  ## the whole suite on SQLite, browser tests included
 	$(BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile -q

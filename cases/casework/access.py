@@ -48,3 +48,11 @@ def get_case(user: User, case_id: int) -> Case:
     if case is None or not can_work_on(user, case):
         abort(404)
     return case
+
+
+def can_see_contacts(user: User, case: Case) -> bool:
+    """Family contact details: only the case owner and supervisors (minimisation; a colleague
+    the case is shared with works on the search, not with the family)."""
+    return user.role == Role.SUPERVISOR or (
+        user.role == Role.CASEWORKER and case.owner_id == user.id
+    )

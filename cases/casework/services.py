@@ -20,7 +20,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..matching.normalize import index_tokens, normalize_arabic
 from . import workflow
-from .access import can_work_on, visible_cases
+from .access import can_see_contacts, can_work_on, visible_cases
 from .models import (
     ApprovalRequest,
     ApprovalState,
@@ -215,8 +215,14 @@ def open_case(actor: User, details: CaseDetails, owner: User | None = None) -> C
 
 
 def update_case(actor: User, case: Case, details: CaseDetails) -> Case:
-    """Save edited details of the missing person."""
+    """Save edited details of the missing person.
+
+    Someone who may not see the family's contact details cannot change them either: the
+    existing contacts are kept whatever the form sent.
+    """
     _require_can_work(actor, case)
+    if not can_see_contacts(actor, case):
+        details.contacts = details_of(case).contacts
     _apply(case, details)
     case.updated_at = utcnow()
     audit.record("case_edit", "case", case.id, actor)

@@ -17,7 +17,7 @@ from ..auth.views import safe_next
 from ..clock import utcnow
 from ..extensions import db
 from . import services, workflow
-from .access import get_case
+from .access import can_see_contacts, get_case
 from .forms import (
     LABELS,
     ActionForm,
@@ -43,6 +43,11 @@ from .timeline import case_timeline
 
 bp = Blueprint("casework", __name__)
 MAX_PAGE = 100_000  # beyond this an OFFSET only burdens the database
+
+
+@bp.app_template_global()
+def contacts_visible(case: Case) -> bool:
+    return can_see_contacts(current_user, case)
 
 
 @bp.route("/")

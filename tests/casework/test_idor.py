@@ -211,3 +211,29 @@ def test_another_caseworker_cannot_withdraw_a_request(
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(ApprovalRequest, approval.id).state == ApprovalState.PENDING
+
+
+def test_family_contacts_are_for_the_owner_and_supervisors_only(
+    client, auth, caseworker, other_caseworker, supervisor, case
+) -> None:
+    from cases.casework import services as casework_services
+
+    casework_services.share_case(caseworker, case, other_caseworker)
+    phone_shown = "+964 770 123 4567"
+    auth.login(other_caseworker)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert phone_shown not in page and "أم محمد" not in page
+    assert "visible to the case owner and supervisors" in page
+    assert "أم محمد" not in client.get(f"/cases/{case.id}/edit").get_data(as_text=True)
+    assert phone_shown not in client.get(f"/cases/{case.id}/print").get_data(as_text=True)
+    # Saving the edit form without the contacts keeps them.
+    details = casework_services.details_of(case)
+    details.contacts = []
+    casework_services.update_case(other_caseworker, case, details)
+    db.session.expire_all()
+    assert [c.name for c in db.session.get(Case, case.id).contacts] == ["أم محمد"]
+    auth.logout()
+    for user in (caseworker, supervisor):
+        auth.login(user)
+        assert phone_shown in client.get(f"/cases/{case.id}").get_data(as_text=True)
+        auth.logout()

@@ -35,6 +35,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Baghdad"
     LANGUAGES = ("ar", "en")  # staff pages
     PUBLIC_LANGUAGES = ("ar", "ckb", "en")  # the pages families use
+    # Nothing a form sends comes near this; anything larger gets the 413 page before it is read.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     INQUIRY_SUBMIT_LIMIT = "5 per hour"

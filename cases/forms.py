@@ -11,7 +11,7 @@ from flask_babel import get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
-from wtforms import Form
+from wtforms import FieldList, Form, FormField
 from wtforms.meta import DefaultMeta
 
 # The WTForms messages our forms can show, so Babel extracts them into our catalogs.
@@ -57,17 +57,33 @@ class Translations:
 TRANSLATIONS = Translations()
 
 
+def strip_nul(value: object) -> object:
+    """NUL bytes are never meant, and PostgreSQL refuses them in text columns."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class OurMeta:
+    """Messages in the reader's language; every field drops NUL bytes from what was sent."""
+
+    def get_translations(self, form: Form) -> Translations:
+        return TRANSLATIONS
+
+    def bind_field(self, form: Form, unbound_field, options: dict):  # noqa: ANN001, ANN201
+        if not issubclass(unbound_field.field_class, FieldList | FormField):
+            filters = unbound_field.kwargs.get("filters", ())
+            options = {**options, "filters": [*filters, strip_nul]}
+        return super().bind_field(form, unbound_field, options)
+
+
 class BaseForm(FlaskForm):
     """Every form that posts: CSRF-protected, messages in the reader's language."""
 
-    class Meta:
-        def get_translations(self, form: Form) -> Translations:
-            return TRANSLATIONS
+    class Meta(OurMeta):
+        pass
 
 
 class SubForm(Form):
     """Rows inside a form (FieldList/FormField) and query-string forms: no CSRF of their own."""
 
-    class Meta(DefaultMeta):
-        def get_translations(self, form: Form) -> Translations:
-            return TRANSLATIONS
+    class Meta(OurMeta, DefaultMeta):
+        pass

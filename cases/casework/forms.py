@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from babel import Locale
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -310,8 +310,10 @@ class CaseForm(PlaceChecks, BaseForm):
             try:
                 numbers.append(to_e164(line))
             except PhoneError as error:
+                # gettext, not _l: a lazy string counts as safe HTML in Jinja (__html__), and
+                # this message carries what the user typed.
                 raise FieldError(
-                    _l(
+                    gettext(
                         "“%(value)s” is not a phone number we can call. Example: 0770 123 4567",
                         value=line,
                     )

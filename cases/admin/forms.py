@@ -25,3 +25,9 @@ class NewUserForm(BaseForm):
 
 class RoleForm(BaseForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    # Re-authentication: a role change is a privilege change (ASVS V7.5.1).
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )

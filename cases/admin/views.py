@@ -8,7 +8,7 @@ from ..auth import services
 from ..auth.guard import roles
 from ..auth.models import Role, User
 from ..casework.forms import ActionForm
-from ..extensions import db
+from ..extensions import db, limiter
 from .forms import ROLE_LABELS, NewUserForm, RoleForm
 
 bp = Blueprint("admin", __name__)
@@ -54,13 +54,17 @@ def set_active(user_id: int, action: str):
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
 @roles(Role.ADMIN)
+@limiter.limit("10 per 15 minutes", methods=["POST"])
 def set_role(user_id: int):
     user = db.get_or_404(User, user_id)
     form = RoleForm()
-    if form.validate_on_submit():
-        if user.id == current_user.id:
-            flash(_("You cannot change your own role."), "error")
-        else:
-            services.set_role(user, Role(form.role.data))
-            flash(_("Account updated."), "success")
+    if not form.validate_on_submit():
+        flash(_("Enter your password to change a role."), "error")
+    elif user.id == current_user.id:
+        flash(_("You cannot change your own role."), "error")
+    elif not services.check_password(current_user, form.password.data):
+        flash(_("This is not your password. The role was not changed."), "error")
+    else:
+        services.set_role(user, Role(form.role.data))
+        flash(_("Account updated."), "success")
     return redirect(url_for("admin.users"))

@@ -122,14 +122,18 @@ def _redirect_to_check():  # noqa: ANN202
 @bp.route("/check/result")
 @public
 def result():
-    inquiry = _family_inquiry()
+    return _result_page(_family_inquiry())
+
+
+def _result_page(inquiry: Inquiry, add_form: AddInformationForm | None = None) -> str:
+    """The family's view of its inquiry; a failed addition passes its form back."""
     return render_template(
         "family/result.html",
         inquiry=inquiry,
         status=services.family_status(inquiry),
         notes=services.shareable_notes(inquiry),
         reference=services.format_reference(inquiry.reference),
-        add_form=AddInformationForm(),
+        add_form=add_form or AddInformationForm(),
         confirm_form=ConfirmForm(),
     )
 
@@ -144,18 +148,7 @@ def add_information():
         services.add_family_information(inquiry, form.body.data)
         flash(_("Thank you. Your caseworker will see what you added."), "success")
         return redirect(url_for("family.result"))
-    return (
-        render_template(
-            "family/result.html",
-            inquiry=inquiry,
-            status=services.family_status(inquiry),
-            notes=services.shareable_notes(inquiry),
-            reference=services.format_reference(inquiry.reference),
-            add_form=form,
-            confirm_form=ConfirmForm(),
-        ),
-        400,
-    )
+    return _result_page(inquiry, add_form=form), 400
 
 
 @bp.route("/check/<any(withdraw, delete):what>", methods=["POST"])

@@ -12,9 +12,9 @@ COMPILED := cases/translations/.compiled
 NODE_STAMP := node_modules/.installed
 
 .PHONY: run setup test test-sqlite test-postgres test-e2e lint i18n-extract i18n-update \
-        system-deps services clean node-modules-missing
+        system-deps services clean node-modules-missing instance-keys
 
-run: setup instance/config.py  ## migrate, seed a demo on first run, serve on :5000
+run: setup instance-keys  ## migrate, seed a demo on first run, serve on :5000
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo init
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -43,6 +43,9 @@ instance/config.py:
 	@mkdir -p instance
 	@$(PY) -c "import secrets; print('# Written by make run: a local DEMO instance.'); print('SECRET_KEY = %r' % secrets.token_hex(32)); print('DEMO = True'); print('SESSION_COOKIE_SECURE = False  # plain http on 127.0.0.1'); print('SESSION_COOKIE_NAME = \"athar\"  # __Host- cookies need https')" > $@
 	@echo "Wrote $@ (demo instance, random SECRET_KEY)."
+
+instance-keys: instance/config.py  ## add encryption keys to an instance config that has none
+	@grep -q '^DATA_KEYS' instance/config.py || $(PY) -c "import base64, secrets; print('DATA_KEYS = [%r]  # encrypts phones, document numbers, files' % base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()); print('LOOKUP_KEY = %r  # keys the hashes used to find them' % secrets.token_hex(32))" >> instance/config.py
 
 system-deps:  ## Chromium for the browser tests (Debian package)
 	@.ci/install-system-deps

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import errors, i18n, security
+from . import crypto, errors, i18n, security
 from .auth import cli as user_cli
 from .auth import guard
 from .auth.services import load_user
@@ -28,7 +29,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, error pages, CLI."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        # Deployments may keep config.py and the SQLite file elsewhere (read-only code trees).
+        instance_path=os.environ.get("ATHAR_INSTANCE_PATH") or str(ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
@@ -39,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Ids beyond a 64-bit integer would overflow the database driver: make them plain 404s.
     app.url_map.converters["int"] = BoundedIntConverter
 
+    crypto.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

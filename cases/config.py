@@ -66,6 +66,9 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     DASHBOARD_CACHE_SECONDS = 0  # tests see every change at once
+    # Fixed keys so a failing test can be replayed; never used outside tests.
+    DATA_KEYS = ["dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc="]
+    LOOKUP_KEY = "test-only-lookup-key-at-least-32-characters"  # noqa: S105
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -81,6 +84,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
         if os.environ.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        for name in ("DATA_KEYS", "LOOKUP_KEY"):
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
         if os.environ.get("REDIS_URL"):
             # Rate limits shared by every worker and machine.
             app.config["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]

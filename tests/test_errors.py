@@ -74,6 +74,30 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path) -
         create_app()
 
 
+@pytest.mark.parametrize("missing", ["DATA_KEYS", "LOOKUP_KEY"])
+def test_production_refuses_to_start_without_encryption_keys(monkeypatch, tmp_path, missing):
+    import cases
+    from cases import crypto
+
+    monkeypatch.setattr(cases, "ROOT", tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    keys = {"DATA_KEYS": crypto.new_key(), "LOOKUP_KEY": "y" * 32}
+    for name, value in keys.items():
+        monkeypatch.delenv(f"ATHAR_{name}", raising=False)
+        if name == missing:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=missing):
+        create_app()
+
+
+def test_a_malformed_data_key_stops_the_app(tmp_path):
+    with pytest.raises(RuntimeError, match="not a valid Fernet key"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "DATA_KEYS": ["short"]})
+
+
 def test_security_headers_on_staff_pages(client, auth, caseworker) -> None:
     auth.login(caseworker)
     response = client.get("/cases/")

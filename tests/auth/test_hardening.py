@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cases import create_app
+from cases import create_app, crypto
 
 
 def _login(client, username: str, password: str = "wrong password!!", addr: str = "10.1.1.1"):  # noqa: ANN001, ANN202
@@ -42,7 +42,11 @@ def test_unknown_and_known_accounts_are_limited_alike(app, client, caseworker) -
 
 def test_production_cookie_is_host_only_secure_httponly(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATA_KEYS", crypto.new_key())
+    monkeypatch.setenv("LOOKUP_KEY", "y" * 32)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite'}")
+    # Not this checkout's instance/config.py, which a local `make run` wrote for plain http.
+    monkeypatch.setenv("ATHAR_INSTANCE_PATH", str(tmp_path))
     app = create_app()
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-athar"
     with app.test_client() as client:

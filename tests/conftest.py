@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from cases import create_app
+from cases.audit.models import SQLITE_DROP, SQLITE_TRIGGERS
 from cases.auth.models import Role, User
 from cases.extensions import db, limiter
 
@@ -70,8 +72,26 @@ def app(_app: Flask) -> Iterator[Flask]:
     _app.config.update(saved)
 
 
+@contextmanager
+def audit_guard_lifted(conn: Connection) -> Iterator[None]:
+    """Suspend the database's append-only triggers on audit_events for this transaction.
+
+    Only the database owner can do this. The suite does it to empty the table between tests,
+    and the tamper tests do it to play an attacker with owner rights.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        yield
+        return
+    for statement in SQLITE_DROP:
+        conn.execute(text(statement))
+    yield
+    for statement in SQLITE_TRIGGERS:
+        conn.execute(text(statement))
+
+
 def _empty_tables() -> None:
-    with db.engine.begin() as conn:
+    with db.engine.begin() as conn, audit_guard_lifted(conn):
         if conn.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -47,3 +47,21 @@ def test_downgrade_removes_every_table(fresh_app) -> None:  # noqa: ANN001
     downgrade(revision="base")
     tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     assert tables == set()
+
+
+def test_migrated_audit_trail_is_append_only(fresh_app) -> None:  # noqa: ANN001
+    # A later batch migration on SQLite rebuilds a table and would drop its triggers silently.
+    upgrade()
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (at, action, prev_hash, hash) "
+                "VALUES (CURRENT_TIMESTAMP, 'login', :genesis, :sealed)"
+            ),
+            {"genesis": "0" * 64, "sealed": "f" * 64},
+        )
+    for sql in ("UPDATE audit_events SET action = 'logout'", "DELETE FROM audit_events"):
+        with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(sql))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT action FROM audit_events")).scalar_one() == "login"

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from cases.audit import services as audit
 from cases.audit.models import AuditEvent
@@ -15,6 +16,7 @@ from cases.casework import services
 from cases.casework.models import CaseStatus
 from cases.extensions import db
 
+from ..conftest import audit_guard_lifted
 from ..factories import make_case
 
 NOTE_BODY = "Seen near the Zakho crossing by his cousin Qasim"
@@ -220,8 +222,38 @@ def test_the_chain_links_every_event(runner, caseworker):
 
 
 def _tamper(sql: str, **params: object) -> None:
-    db.session.execute(text(sql), params)
+    """Change the trail as the database owner would, past the append-only triggers."""
     db.session.commit()
+    with db.engine.begin() as conn, audit_guard_lifted(conn):
+        conn.execute(text(sql), params)
+    db.session.expire_all()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_events SET action = 'case_view' WHERE id = :id",
+        "DELETE FROM audit_events WHERE id = :id",
+    ],
+)
+def test_the_database_refuses_to_change_a_sealed_event(caseworker, sql):
+    ids = _some_events(caseworker)
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(sql), {"id": ids[0]})
+        db.session.flush()
+    db.session.rollback()
+    assert [e.id for e in events()] == ids
+    assert db.session.get(AuditEvent, ids[0]).action != "case_view"
+
+
+def test_postgresql_refuses_to_truncate_the_trail(app, caseworker):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's; SQLite's DELETE is covered above")
+    ids = _some_events(caseworker)
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text("TRUNCATE audit_events"))
+    db.session.rollback()
+    assert len(events()) == len(ids)
 
 
 def test_verify_names_an_altered_row(runner, caseworker):
@@ -238,8 +270,13 @@ def test_verify_finds_a_row_rewritten_with_a_fresh_hash(runner, caseworker):
     ids = _some_events(caseworker)
     target = db.session.get(AuditEvent, ids[1])
     target.actor_id = None
-    target.hash = audit.event_hash(target)
-    db.session.commit()
+    fresh = audit.event_hash(target)
+    db.session.rollback()
+    _tamper(
+        "UPDATE audit_events SET actor_id = NULL, hash = :hash WHERE id = :id",
+        hash=fresh,
+        id=ids[1],
+    )
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code != 0
     assert f"{ids[2]}" in result.output.split("BROKEN LINK")[1]

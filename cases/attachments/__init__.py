@@ -1,0 +1,1 @@
+"""Photos and documents of the missing person, from staff and from families (issue 5)."""

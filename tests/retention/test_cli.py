@@ -1,0 +1,48 @@
+"""`flask retention purge`: the dry run lists and changes nothing; the real run reports."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from cases.extensions import db
+from cases.retention import services as retention
+from cases.retention.models import DestructionRecord
+
+from .factories import close, linked_inquiry, marked_case, text_everywhere
+
+
+def test_dry_run_lists_what_would_go_and_changes_nothing(
+    app, runner, caseworker, supervisor
+) -> None:
+    gone = close(caseworker, supervisor, marked_case(caseworker, 1), "duplicate", 100)
+    linked_inquiry(caseworker, gone, 1)
+    kept = close(caseworker, supervisor, marked_case(caseworker, 2), "duplicate", 10)
+    held = close(caseworker, supervisor, marked_case(caseworker, 3), "in_contact", 2000)
+    retention.set_legal_hold(supervisor, held, True, "Court order")
+    before = text_everywhere()
+
+    result = runner.invoke(args=["retention", "purge", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    gone_line = next(line for line in lines if gone.reference in line)
+    assert "closed" in gone_line and "100 days" in gone_line and "closed_duplicate" in gone_line
+    assert kept.reference not in result.output
+    held_line = next(line for line in lines if held.reference in line)
+    assert "legal hold: kept" in held_line
+    assert "would anonymise 1 cases" in result.output and "1 kept by legal hold" in result.output
+    assert text_everywhere() == before
+    assert db.session.scalar(select(func.count(DestructionRecord.id))) == 0
+
+
+def test_purge_reports_and_a_second_run_does_nothing(app, runner, caseworker, supervisor) -> None:
+    gone = close(caseworker, supervisor, marked_case(caseworker, 1), "duplicate", 100)
+    linked_inquiry(caseworker, gone, 1)
+
+    first = runner.invoke(args=["retention", "purge", "--batch-size", "1"])
+    assert first.exit_code == 0, first.output
+    assert "1 cases anonymised, 1 inquiries erased, 2 destruction records written" in first.output
+
+    second = runner.invoke(args=["retention", "purge"])
+    assert "0 cases anonymised, 0 inquiries erased, 0 destruction records" in second.output
+    assert db.session.scalar(select(func.count(DestructionRecord.id))) == 2

@@ -55,3 +55,56 @@ def test_time_in_status_is_backfilled(fresh_app) -> None:  # noqa: ANN001, F811
         ).all()
     assert [tuple(r) for r in rows] == [(1, None), (2, 2 * 86400), (3, 10 * 86400)]
     downgrade(revision=BEFORE)
+
+
+SECURITY = "a0b70ead8f0e"  # phones and document numbers encrypted at rest
+
+
+def test_existing_numbers_are_encrypted_and_hashed_by_the_upgrade(fresh_app) -> None:  # noqa: ANN001, F811
+    from cases import crypto
+    from cases.casework.models import CasePhone, IdentityDocument
+    from cases.identity_documents import DOCUMENT_INDEX
+    from cases.phones import PHONE_INDEX
+
+    upgrade(revision="5d0a1f3c9b21")
+    now = datetime(2025, 1, 1)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, display_name, role, password_hash, active, "
+                "session_token, created_at) VALUES (1, 'u', 'U', 'caseworker', 'x', :t, 's', :now)"
+            ),
+            {"t": True, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO cases (id, reference, status, owner_id, created_at, updated_at, "
+                "last_activity_at, given_name, sex, age_estimated, name_key) VALUES "
+                "(1, 'AAA-AAA-AA', 'open', 1, :c, :c, :c, 'x', 'male', :f, '')"
+            ),
+            {"c": now, "f": False},
+        )
+        conn.execute(text("INSERT INTO case_phones (case_id, e164) VALUES (1, '+9647701234567')"))
+        conn.execute(
+            text(
+                "INSERT INTO identity_documents (case_id, doc_type, number) "
+                "VALUES (1, 'passport', 'a 1234-5678')"
+            )
+        )
+    upgrade(revision=SECURITY)
+    with db.engine.connect() as conn:
+        raw_phone, phone_hash = conn.execute(text("SELECT e164, e164_hash FROM case_phones")).one()
+        raw_doc, doc_hash = conn.execute(
+            text("SELECT number, number_hash FROM identity_documents")
+        ).one()
+        legal_hold = conn.execute(text("SELECT legal_hold FROM cases")).scalar_one()
+    assert "7701234567" not in raw_phone and "1234" not in raw_doc
+    assert crypto.decrypt(raw_phone) == "+9647701234567"
+    assert crypto.decrypt(raw_doc) == "a 1234-5678"
+    assert phone_hash == PHONE_INDEX.of("07701234567")
+    assert doc_hash == DOCUMENT_INDEX.of("A12345678")
+    assert not legal_hold
+    phone = db.session.scalar(db.select(CasePhone))
+    document = db.session.scalar(db.select(IdentityDocument))
+    assert (phone.e164, document.number) == ("+9647701234567", "a 1234-5678")
+    db.session.remove()

@@ -56,19 +56,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     guard.init_app(app)
 
     from .admin.views import bp as admin_bp
+    from .attachments.views import bp as attachments_bp
     from .audit import views as audit
     from .auth.views import bp as auth_bp
     from .casework.views import bp as casework_bp
+    from .crypto_cli import init_app as crypto_cli_init
     from .demo.cli import init_app as demo_init
     from .inquiries import views as intake
     from .inquiries.public import bp as family_bp
     from .oversight.reports import bp as reports_bp
     from .oversight.views import bp as oversight_bp
+    from .retention import init_app as retention_init
 
     app.register_blueprint(family_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(intake.bp, url_prefix="/intake")
     app.register_blueprint(casework_bp, url_prefix="/cases")
+    app.register_blueprint(attachments_bp, url_prefix="/cases")
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(reports_bp, url_prefix="/oversight/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
@@ -76,5 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     intake.init_app(app)
     audit.init_app(app)
     user_cli.init_app(app)
+    crypto_cli_init(app)
     demo_init(app)
+    retention_init(app)
     return app

@@ -25,18 +25,24 @@ class Config:
     TRUSTED_PROXIES = 0
     LOGIN_LIMIT_PER_ADDRESS = "20 per 15 minutes"
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 15 minutes"
+    # Wrong two-factor codes per account: a guess has 3 chances in a million (a 30 s window).
+    LOGIN_CODE_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = 12 * 3600  # cookie lifetime; the guard enforces the limits below
     SESSION_ABSOLUTE_SECONDS = 12 * 3600  # a staff login lasts a working day at most
     SESSION_IDLE_SECONDS = 30 * 60  # an unattended screen logs out
+    INVITATION_HOURS = 72  # how long a link to set a new account's password works
+    INVITATION_LIMIT = "20 per 15 minutes"  # opening and answering invitation links, per address
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     WTF_I18N_ENABLED = True
     BABEL_DEFAULT_LOCALE = "ar"
     BABEL_DEFAULT_TIMEZONE = "Asia/Baghdad"
     LANGUAGES = ("ar", "en")  # staff pages
     PUBLIC_LANGUAGES = ("ar", "ckb", "en")  # the pages families use
-    # Nothing a form sends comes near this; anything larger gets the 413 page before it is read.
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # One uploaded file plus its form; anything larger gets the 413 page before it is read.
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024  # one photo or PDF
+    ATTACHMENT_FOLDER = None  # encrypted uploads; None means <instance>/attachments
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     INQUIRY_SUBMIT_LIMIT = "5 per hour"
@@ -46,6 +52,18 @@ class Config:
     CACHE_TYPE = "SimpleCache"  # per process; RedisCache when REDIS_URL is set
     DASHBOARD_CACHE_SECONDS = 300
     STALE_DAYS = 30  # a case with no note or status change for this long needs a look
+    # Days personal data is kept once a record reaches its final state; `flask retention purge`
+    # then anonymises it (docs/retention.md explains each value). Open cases are never purged.
+    RETENTION_DAYS: dict = {
+        "closed_duplicate": 90,
+        "closed_family_withdrew": 30,
+        "closed_in_contact": 730,
+        "closed_no_trace": 1825,
+        "closed_death_confirmed": 1825,
+        "closed_other": 730,
+        "inquiry_rejected": 30,
+        "inquiry_consent_withdrawn": 30,
+    }
     CASES_PER_PAGE = 25
     # argon2id parameters (RFC 9106 second recommendation, lower memory for small servers).
     ARGON2_TIME_COST = 3

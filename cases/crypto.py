@@ -16,13 +16,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
-from sqlalchemy import String
+from sqlalchemy import String, event
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import operators
 from sqlalchemy.types import TypeDecorator
 
 EXTENSION = "athar_crypto"
+
+
+class _Keys(NamedTuple):
+    every: MultiFernet  # decrypts with any configured key, encrypts with the first
+    current: Fernet  # the first key alone: tells a rotated value from one still to rotate
+    lookup: bytes
 
 
 class CryptoError(RuntimeError):
@@ -45,18 +56,19 @@ def init_app(app: Flask) -> None:
         raise RuntimeError(
             "DATA_KEYS and LOOKUP_KEY are not set. Put them in instance/config.py or the "
             "ATHAR_DATA_KEYS and ATHAR_LOOKUP_KEY environment variables "
-            "(`flask crypto new-keys` prints fresh ones; `make run` writes them for a demo)."
+            "(`python -m cases.crypto_cli new-keys` prints fresh ones; `make run` writes them "
+            "for a demo)."
         )
     try:
-        fernet = MultiFernet([Fernet(key) for key in keys])
+        fernets = [Fernet(key) for key in keys]
     except ValueError as error:
         raise RuntimeError("DATA_KEYS holds a key that is not a valid Fernet key.") from error
     if len(lookup) < 32:
         raise RuntimeError("LOOKUP_KEY must be at least 32 characters of random text.")
-    app.extensions[EXTENSION] = (fernet, lookup.encode())
+    app.extensions[EXTENSION] = _Keys(MultiFernet(fernets), fernets[0], lookup.encode())
 
 
-def _state() -> tuple[MultiFernet, bytes]:
+def _state() -> _Keys:
     return current_app.extensions[EXTENSION]
 
 
@@ -66,30 +78,45 @@ def new_key() -> str:
 
 
 def encrypt(text: str) -> str:
-    return _state()[0].encrypt(text.encode()).decode()
+    return _state().every.encrypt(text.encode()).decode()
 
 
 def decrypt(token: str) -> str:
     try:
-        return _state()[0].decrypt(token.encode()).decode()
+        return _state().every.decrypt(token.encode()).decode()
     except InvalidToken as error:
         raise CryptoError("stored value does not decrypt with any configured key") from error
 
 
 def encrypt_bytes(data: bytes) -> bytes:
-    return _state()[0].encrypt(data)
+    return _state().every.encrypt(data)
 
 
 def decrypt_bytes(token: bytes) -> bytes:
     try:
-        return _state()[0].decrypt(token)
+        return _state().every.decrypt(token)
     except InvalidToken as error:
         raise CryptoError("stored file does not decrypt with any configured key") from error
 
 
 def rotate(token: str) -> str:
-    """Re-encrypt ``token`` under the first (current) key."""
-    return _state()[0].rotate(token.encode()).decode()
+    """Re-encrypt ``token`` under the first (current) key.
+
+    Raises CryptoError when no configured key decrypts it.
+    """
+    try:
+        return _state().every.rotate(token.encode()).decode()
+    except InvalidToken as error:
+        raise CryptoError("stored value does not decrypt with any configured key") from error
+
+
+def is_current(token: str) -> bool:
+    """Whether ``token`` is already encrypted under the first key (nothing to rotate)."""
+    try:
+        _state().current.decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def blind_index(value: str, purpose: str) -> str:
@@ -97,8 +124,53 @@ def blind_index(value: str, purpose: str) -> str:
 
     ``purpose`` separates the uses, so equal phone and document numbers hash differently.
     """
-    key = _state()[1]
+    key = _state().lookup
     return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class BlindIndex:
+    """How one kind of value is hashed for lookups: its purpose and its normal form.
+
+    ``normalise`` turns any way of writing the value into one canonical string (E.164 for a
+    phone), so "0770 123 4567" and "+9647701234567" hash alike.
+    """
+
+    purpose: str
+    normalise: Callable[[str], str]
+
+    def of(self, value: str | None) -> str | None:
+        """The hash to store or to look up; None for an empty value."""
+        key = self.normalise(value) if value else ""
+        return blind_index(key, self.purpose) if key else None
+
+
+@dataclass(frozen=True)
+class IndexedColumn:
+    index: BlindIndex
+    value: InstrumentedAttribute
+    hash: InstrumentedAttribute
+
+
+# Every encrypted column that has a hash next to it, for `flask crypto reindex` and `check`.
+INDEXED_COLUMNS: list[IndexedColumn] = []
+
+
+def keep_blind_index(
+    value: InstrumentedAttribute, hash_: InstrumentedAttribute, index: BlindIndex
+) -> None:
+    """Recompute ``hash_`` whenever ``value`` is set on a model, so no code path can forget it.
+
+    Core inserts bypass the ORM and must set the hash themselves with ``index.of`` (the demo
+    seeder does); `flask crypto check` reports any row where they did not.
+    """
+    name = hash_.key
+
+    def refresh(target: Any, new: str | None, old: Any, initiator: Any) -> None:
+        setattr(target, name, index.of(new))
+
+    event.listen(value, "set", refresh)
+    INDEXED_COLUMNS.append(IndexedColumn(index, value, hash_))
 
 
 class EncryptedString(TypeDecorator):
@@ -110,6 +182,23 @@ class EncryptedString(TypeDecorator):
 
     impl = String
     cache_ok = True
+
+    class comparator_factory(String.Comparator):  # noqa: N801 - the name SQLAlchemy looks up
+        """Refuses SQL comparisons: equal plain texts encrypt differently, so ``=`` never
+        matches. Lookups go through the blind index column instead."""
+
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
+            if op in (operators.is_, operators.is_not) or (
+                op in (operators.eq, operators.ne) and other == (None,)
+            ):
+                return super().operate(op, *other, **kwargs)
+            raise TypeError(
+                f"{self.expr} is encrypted and cannot be compared in SQL; "
+                "compare its blind index column instead"
+            )
+
+        def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> Any:
+            raise TypeError(f"{self.expr} is encrypted and cannot be compared in SQL")
 
     def __init__(self, length: int = 255) -> None:
         super().__init__(length)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import phonenumbers
 
+from .crypto import BlindIndex
+
 DEFAULT_REGION = "IQ"
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class PhoneError(ValueError):
@@ -41,3 +47,23 @@ def display(e164: str | None) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def lookup_form(number: str) -> str:
+    """The form a phone number is hashed in for lookups: E.164 however it was written.
+
+    Stored numbers are E.164 already (the forms convert them), which takes the fast path; a
+    number that does not parse falls back to its digits, so it still finds itself.
+    """
+    text = number.strip()
+    if _E164.fullmatch(text):
+        return text
+    try:
+        return to_e164(text)
+    except PhoneError:
+        return "".join(str(unicodedata.digit(ch, "")) for ch in text if ch.isdigit())
+
+
+# Keyed hashes of phone numbers: the missing man's, his family's and inquirers' numbers all
+# share this purpose, so a family's number finds the case their relative already reported.
+PHONE_INDEX = BlindIndex("phone", lookup_form)

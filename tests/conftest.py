@@ -20,7 +20,7 @@ from cases.audit.models import SQLITE_DROP, SQLITE_TRIGGERS
 from cases.auth.models import Role, User
 from cases.extensions import db, limiter
 
-from .factories import make_case, make_user
+from .factories import make_case, make_user, pass_second_step
 
 PASSWORD = "correct horse battery staple"
 
@@ -157,7 +157,8 @@ class AuthActions:
         username = user if isinstance(user, str) else user.username
         with self._client.session_transaction() as session:
             session["lang"] = lang
-        return self._client.post("/login", data={"username": username, "password": password})
+        response = self._client.post("/login", data={"username": username, "password": password})
+        return pass_second_step(self._client, username, response)
 
     def logout(self):  # noqa: ANN201
         return self._client.post("/logout")

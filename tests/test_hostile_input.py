@@ -13,6 +13,8 @@ holds no NUL byte, nothing longer than its column allows, and no 1 MB string.
 
 from __future__ import annotations
 
+import io
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import String, Text, select
 
+from cases.attachments import services as attachment_services
+from cases.auth import invitations, sessions
 from cases.auth.guard import endpoint_policy
 from cases.auth.models import Role, User
 from cases.casework import services as case_services
@@ -31,7 +35,7 @@ from cases.inquiries import services as inquiry_services
 from cases.inquiries.models import Alert, RequestKind
 from cases.inquiries.public import FAMILY_AT, FAMILY_KEY
 
-from .factories import PASSWORD, make_case
+from .factories import PASSWORD, enrol_two_factor, make_case, pass_second_step
 from .inquiries.factories import make_inquiry
 
 MEGABYTE = "x" * (1024 * 1024)
@@ -70,6 +74,8 @@ ONE_SHOT = {
     "intake.attach",
     "intake.open_alert",
     "admin.set_active",
+    "auth.accept_invitation",
+    "attachments.remove",
 }
 SKIPPED = {"static"}
 UNTESTED_METHODS = {"HEAD", "OPTIONS"}
@@ -170,6 +176,8 @@ class World:
     approval: tuple[int, int]  # (case id, request id)
     data_request_id: int
     alert_id: int
+    invitation_token: str = ""
+    attachment_id: int = 0
 
 
 def _closure_request(caseworker: User) -> tuple[int, int]:
@@ -193,13 +201,36 @@ def _new_alert(world: World) -> int:
     return db.session.scalar(select(Alert.id).order_by(Alert.id.desc()).limit(1))
 
 
+def _new_invitation() -> str:
+    _, token = invitations.invite_new_user(
+        None, f"invitee-{secrets.token_hex(4)}", Role.CASEWORKER, "Invitee"
+    )
+    return token
+
+
+def _other_session(user: User) -> int:
+    """A session of ``user`` in another browser, which the account page can end."""
+    return sessions.open_session(user, "192.0.2.1", "Mozilla/5.0 Firefox/128.0")[0].id
+
+
+def _new_attachment(world: World) -> int:
+    """A document on the world's case (each one different: duplicates are refused)."""
+    content = b"%PDF-1.4\n%" + secrets.token_hex(8).encode() + b"\n%%EOF\n"
+    clean = attachment_services.clean_upload(io.BytesIO(content), "a.pdf")
+    case = db.session.get(case_services.Case, world.case_id)
+    return attachment_services.add_to_case(world.caseworker, case, clean).id
+
+
 def _new_data_request(caseworker: User) -> int:
     inquiry = db.session.get(inquiry_services.Inquiry, _linked_inquiry(caseworker))
     return inquiry_services.request_about_data(inquiry, RequestKind.DELETION).id
 
 
 @pytest.fixture
-def world(app: Flask, caseworker, other_caseworker, supervisor, admin, case) -> Iterator[World]:
+def world(
+    app: Flask, tmp_path, caseworker, other_caseworker, supervisor, admin, case
+) -> Iterator[World]:
+    app.config["ATTACHMENT_FOLDER"] = str(tmp_path / "attachments")
     family_inquiry_id = _linked_inquiry(caseworker)
     built = World(
         caseworker=caseworker,
@@ -214,6 +245,8 @@ def world(app: Flask, caseworker, other_caseworker, supervisor, admin, case) -> 
     )
     built.data_request_id = _new_data_request(caseworker)
     built.alert_id = _new_alert(built)
+    built.invitation_token = _new_invitation()
+    built.attachment_id = _new_attachment(built)
     enabled = limiter.enabled
     limiter.enabled = False  # the sweep sends far more than a family or a caseworker would
     yield built
@@ -232,6 +265,10 @@ def _values(endpoint: str, rule, world: World, fresh: bool) -> dict[str, object]
             world.alert_id = _new_alert(world)
         elif endpoint == "oversight.decide_data_request":
             world.data_request_id = _new_data_request(world.caseworker)
+        elif endpoint == "auth.accept_invitation":
+            world.invitation_token = _new_invitation()
+        elif endpoint == "attachments.remove":
+            world.attachment_id = _new_attachment(world)
         elif endpoint == "admin.set_active":
             db.session.expire_all()
             world.caseworker.active = True
@@ -251,8 +288,14 @@ def _values(endpoint: str, rule, world: World, fresh: bool) -> dict[str, object]
             values[name] = world.inquiry_id
         elif name == "alert_id":
             values[name] = world.alert_id
+        elif name == "attachment_id":
+            values[name] = world.attachment_id
         elif name == "user_id":
             values[name] = world.caseworker.id
+        elif name == "token":
+            values[name] = world.invitation_token
+        elif name == "session_id":
+            values[name] = _other_session(world.caseworker)
         elif hasattr(converter, "items"):
             values[name] = sorted(converter.items)[0]
         else:
@@ -288,7 +331,20 @@ def _sign_in(client, world: World, role: Role | None) -> None:  # noqa: ANN001
         session.clear()
         session["lang"] = "en"
     response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    response = pass_second_step(client, user.username, response)
     assert response.status_code == 302, f"{user.username} could not log in"
+
+
+# Forms shown only to an account that uses two-factor authentication: the caseworker gets it.
+TWO_FACTOR_ON = {"auth.recovery_codes", "auth.two_factor_off", "admin.reset_two_factor"}
+
+
+def _awaiting_code(client, world: World) -> None:  # noqa: ANN001
+    """The password step done, the code not yet: the state the code form answers."""
+    response = client.post(
+        "/login", data={"username": world.supervisor.username, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/login/code"
 
 
 def _rules(app: Flask) -> list:
@@ -386,7 +442,11 @@ SWEEP = _cases()
 def test_hostile_input_is_refused_or_stored_safely(app, client, world, endpoint, method) -> None:
     rule = next(r for r in _rules(app) if r.endpoint == endpoint and method in r.methods)
     role = _role_for(app, endpoint)
+    if endpoint in TWO_FACTOR_ON:
+        enrol_two_factor(world.caseworker)
     _sign_in(client, world, role)
+    if endpoint == "auth.login_code":
+        _awaiting_code(client, world)
     forms = _forms_seen_by(app, client, world, role)
     adapter = app.url_map.bind("localhost")
     url = adapter.build(endpoint, _values(endpoint, rule, world, fresh=False))
@@ -430,6 +490,8 @@ FIELDLESS = {
     "intake.create_case",
     "intake.open_alert",
     "admin.set_active",
+    "auth.end_other_session",
+    "attachments.remove",
     "family.data_request",
     "family.finish",
 }
@@ -459,8 +521,9 @@ def _stored_problems() -> list[str]:
 
 
 def test_a_request_too_large_gets_the_friendly_page(app, client) -> None:
-    assert app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
-    body = b"username=" + b"x" * (3 * 1024 * 1024) + b"&password=x"
+    # One uploaded file (8 MB) and its form fit; more is refused before it is read.
+    assert app.config["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
+    body = b"username=" + b"x" * (11 * 1024 * 1024) + b"&password=x"
     response = client.post("/login", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 413
     page = response.get_data(as_text=True)

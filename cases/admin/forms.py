@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..auth.services import MIN_PASSWORD_LENGTH
 from ..forms import BaseForm
 
 ROLE_LABELS = {
@@ -17,15 +16,32 @@ class NewUserForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="caseworker")
-    password = PasswordField(
-        _l("Temporary password (at least %(n)d characters)", n=MIN_PASSWORD_LENGTH),
-        validators=[DataRequired(), Length(max=128)],
-    )
+    # No password: the new colleague sets their own from an invitation link.
 
 
 class RoleForm(BaseForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     # Re-authentication: a role change is a privilege change (ASVS V7.5.1).
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ResetTwoFactorForm(BaseForm):
+    """An administrator turns off someone's two-factor authentication (a lost phone)."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class AccountActionForm(BaseForm):
+    """Ending someone's sessions or resetting their password: the admin's password first."""
+
     password = PasswordField(
         _l("Your password"),
         validators=[DataRequired(), Length(max=1024)],

@@ -28,7 +28,22 @@ GENESIS_HASH = "0" * 64
 CHAIN_LOCK_KEY = 0x41544841522D41
 HASH_VERSION = "v1"
 
-ACCOUNT_ACTIONS = ("login", "login_failed", "logout", "account_change")
+ACCOUNT_ACTIONS = (
+    "login",
+    "login_failed",
+    "logout",
+    "account_change",
+    # Invitation links and server-side sessions (cases/auth/invitations.py, sessions.py).
+    "invitation_create",
+    "invitation_use",
+    "session_end",
+    # Two-factor authentication (cases/auth/totp.py).
+    "totp_enable",
+    "totp_disable",
+    "totp_reset",
+    "recovery_code_used",
+    "recovery_codes_new",
+)
 CASE_OPEN_ACTIONS = ("case_view", "case_print")
 ACTIONS = frozenset(
     {
@@ -45,6 +60,12 @@ ACTIONS = frozenset(
         "assign",
         "share",
         "export",
+        "data_request_decide",
+        "legal_hold",
+        "purge",
+        "attachment_add",
+        "attachment_view",
+        "attachment_remove",
     }
 )
 

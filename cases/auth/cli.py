@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
-from . import services
+from . import invitations, services
 from .models import Role, User
 
 user_cli = AppGroup("user", help="Manage staff accounts.")
@@ -35,6 +35,32 @@ def create(username: str, role: str, display_name: str, password_stdin: bool) ->
     click.echo(f"Created {user.username} ({user.role}).")
 
 
+@user_cli.command("invite")
+@click.argument("username")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Address of Athar as the person will open it.",
+)
+def invite(username: str, base_url: str) -> None:
+    """Print a one-time link with which USERNAME sets a new password.
+
+    The current password stops working, every session of the account ends and earlier links
+    that were not used stop working. The link is printed once and never stored.
+    """
+    if not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://", param_hint="--base-url")
+    user = _find(username)
+    if not user.active:
+        raise click.ClickException(f"{user.username} is disabled: a link would not work.")
+    token = invitations.reset_by_invitation(None, user)
+    path = current_app.url_map.bind("localhost").build("auth.accept_invitation", {"token": token})
+    hours = current_app.config["INVITATION_HOURS"]
+    click.echo(f"Invitation for {user.username}, valid once for {hours} hours:")
+    click.echo(base_url.rstrip("/") + path)
+
+
 @user_cli.command("list")
 def list_users() -> None:
     """List staff accounts."""
@@ -47,11 +73,16 @@ def list_users() -> None:
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable an account and end its sessions."""
+    user = _find(username)
+    services.set_active(user, False)
+    click.echo(f"Disabled {user.username}; their sessions have ended.")
+
+
+def _find(username: str) -> User:
     user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
     if user is None:
         raise click.ClickException(f"No user named {username}.")
-    services.set_active(user, False)
-    click.echo(f"Disabled {user.username}; their sessions have ended.")
+    return user
 
 
 def init_app(app: Flask) -> None:

@@ -6,14 +6,14 @@ neither is refused to everyone, so a forgotten decorator fails closed instead of
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask import Flask, Response, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from . import sessions, totp
 from .models import Role
 
 F = TypeVar("F", bound=Callable)
@@ -52,31 +52,43 @@ def endpoint_policy(app: Flask, endpoint: str) -> tuple[bool, frozenset[Role]]:
 
 
 def start_session() -> None:
-    """Record when this login began; called right after login_user()."""
-    now = int(time.time())
-    session["auth_at"] = now
-    session["seen_at"] = now
+    """Record this login on the server and give the browser its key; call right after
+    login_user().
 
-
-def session_expired() -> bool:
-    """True once a staff session passed its absolute lifetime or sat idle too long.
-
-    Flask renews the cookie on every request, so its own lifetime is not an absolute limit;
-    these timestamps are.
+    From now on the login lasts exactly as long as its row in staff_sessions (sessions.py).
     """
-    now = int(time.time())
-    auth_at = session.get("auth_at")
-    seen_at = session.get("seen_at")
-    if not isinstance(auth_at, int) or not isinstance(seen_at, int):
-        return True
-    cfg = current_app.config
-    if (
-        now - auth_at > cfg["SESSION_ABSOLUTE_SECONDS"]
-        or now - seen_at > cfg["SESSION_IDLE_SECONDS"]
-    ):
-        return True
-    session["seen_at"] = now
-    return False
+    _, key = sessions.open_session(
+        current_user._get_current_object(), request.remote_addr, request.user_agent.string
+    )
+    session[sessions.COOKIE_KEY] = key
+
+
+def end_session(reason: str = "logout") -> None:
+    """Log this browser out: its server-side session ends and its cookie keeps only the
+    language."""
+    sessions.end_current(reason)
+    _forget_login()
+
+
+def _forget_login() -> None:
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+# All a supervisor or admin may open before setting up two-factor authentication (public pages
+# such as the language switch and static files are open anyway).
+ENROLMENT_ENDPOINTS = frozenset({"auth.two_factor", "auth.logout"})
+
+
+def enrolment_redirect() -> Response | None:
+    """Supervisors and admins set up two-factor authentication before anything else."""
+    if request.endpoint in ENROLMENT_ENDPOINTS or not totp.needs_enrolment(current_user):
+        return None
+    flash(_("Your role requires two-factor authentication. Set it up to continue."), "info")
+    return redirect(url_for("auth.two_factor"))
 
 
 def init_app(app: Flask) -> None:
@@ -85,16 +97,23 @@ def init_app(app: Flask) -> None:
         if request.endpoint is None:
             return None  # no route matched: let the 404/405 handlers answer
         is_public, allowed = endpoint_policy(app, request.endpoint)
+        # Loading the user checks the server-side session first thing, before any view runs.
+        stale = (
+            request.endpoint != "static"
+            and "_user_id" in session
+            and not current_user.is_authenticated
+        )
+        if stale:
+            # The cookie names a login the server no longer honours: logged out, ended from
+            # elsewhere, timed out, or the account was disabled.
+            _forget_login()
+            flash(_("Your session ended. Please log in again."), "info")
         if is_public:
             return None
-        if current_user.is_authenticated and session_expired():
-            logout_user()
-            session.clear()
-            flash(_("Your session ended. Please log in again."), "info")
         if not current_user.is_authenticated:
             # Only a page can be returned to: a form's address would answer the GET with 405.
             back_to = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("auth.login", next=back_to))
         if current_user.role not in allowed:
             abort(403)
-        return None
+        return enrolment_redirect()

@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..audit import services as audit
-from ..clock import utcnow
 from ..extensions import db
+from . import sessions
 from .models import Role, User
 
 MIN_PASSWORD_LENGTH = 12
@@ -84,7 +84,6 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    user.last_login_at = utcnow()
     db.session.commit()
     return user
 
@@ -123,7 +122,21 @@ def _dummy_hash() -> str:
 
 
 def create_user(username: str, role: Role | str, password: str, display_name: str = "") -> User:
-    """Create an active staff account; raises AccountError on a taken name or weak password."""
+    """Create an active staff account with a password; raises AccountError on a taken name or
+    weak password.
+
+    For the command line, the demo and tests; the admin page invites instead
+    (cases/auth/invitations.py), so no administrator ever knows a colleague's password.
+    """
+    username = check_new_account(username, role)
+    check_password_rules(password)
+    user = add_user(username, role, display_name, hash_password(password))
+    db.session.commit()
+    return user
+
+
+def check_new_account(username: str, role: Role | str) -> str:
+    """The normalised username for a new account; AccountError if it or the role is refused."""
     username = username.strip().lower()
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise AccountError(
@@ -133,24 +146,37 @@ def create_user(username: str, role: Role | str, password: str, display_name: st
         raise AccountError(_l("Unknown role."), "role")
     if db.session.scalar(db.select(User.id).filter_by(username=username)) is not None:
         raise AccountError(_l("That username is already taken."), "username")
-    check_password_rules(password)
+    return username
+
+
+def add_user(username: str, role: Role | str, display_name: str, password_hash: str) -> User:
+    """Add a checked account to the session (see check_new_account); the caller commits."""
     user = User(
         username=username,
         display_name=display_name.strip() or username,
         role=Role(role),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
     )
     db.session.add(user)
     db.session.flush()
     audit.record("account_change", "user", user.id)
-    db.session.commit()
     return user
+
+
+def unusable_password_hash() -> str:
+    """An argon2id hash of a random secret nobody holds.
+
+    An account waiting for its invitation gets one: a login attempt costs exactly the hash work
+    of a real password and always fails, so timing does not tell such accounts apart.
+    """
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def set_active(user: User, active: bool) -> User:
     """Enable or disable an account; disabling ends all its sessions at once."""
     user.active = active
-    end_sessions(user)
+    if not active:
+        end_sessions(user, reason="disabled")
     audit.record("account_change", "user", user.id)
     db.session.commit()
     return user
@@ -159,35 +185,57 @@ def set_active(user: User, active: bool) -> User:
 def set_role(user: User, role: Role) -> User:
     """Change a user's role; their open sessions end so the new role applies at once."""
     user.role = Role(role)
-    end_sessions(user)
+    end_sessions(user, reason="role_change")
     audit.record("account_change", "user", user.id)
     db.session.commit()
     return user
 
 
 def set_password(user: User, password: str) -> User:
-    """Change a password (rules checked); every other session of the account ends."""
+    """Change a password (rules checked); every other session of the account ends.
+
+    When the account's owner does it in a request, the session in use stays logged in.
+    """
     check_password_rules(password)
     user.password_hash = hash_password(password)
-    end_sessions(user)
+    end_sessions(user, except_current=True, reason="password_change")
     audit.record("account_change", "user", user.id)
     db.session.commit()
     return user
 
 
-def end_sessions(user: User) -> None:
-    user.session_token = secrets.token_hex(16)
+def change_own_password(user: User, current_password: str, new_password: str) -> User:
+    """The account page: the current password proves it is the owner, then set_password()."""
+    if not check_password(user, current_password):
+        raise AccountError(_l("This is not your current password."), "current_password")
+    return set_password(user, new_password)
+
+
+def end_sessions(user: User, except_current: bool = False, *, reason: str = "revoked") -> int:
+    """End the open sessions of ``user``; with ``except_current``, all but this request's.
+
+    ``reason`` is kept on each session row. Returns how many ended; the caller commits.
+    """
+    keep = sessions.cookie_key_hash() if except_current else None
+    return sessions.end_all(user, reason, keep)
+
+
+def revoke_sessions(user: User) -> int:
+    """An administrator ends every session of ``user`` (a lost phone, a shared computer)."""
+    ended = end_sessions(user, reason="revoked")
+    audit.record("session_end", "user", user.id)
+    db.session.commit()
+    return ended
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login loader: the cookie holds "id:session_token"; a stale token loads nobody."""
-    ident, _, token = user_id.partition(":")
-    if not ident.isdigit() or not token:
+    """Flask-Login loader: the cookie's user, only while its server-side session is live."""
+    if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+    live = sessions.resume(int(user_id), sessions.cookie_key_hash())
+    if live is None or not live.user.active:
         return None
-    return user
+    return live.user
 
 
 def case_staff() -> list[User]:

@@ -9,12 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import gettext
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..clock import utcnow
+from ..crypto import EncryptedString, keep_blind_index
 from ..extensions import db
+from ..identity_documents import DOCUMENT_INDEX
+from ..phones import PHONE_INDEX
 
 
 class CaseStatus(StrEnum):
@@ -102,7 +106,8 @@ class ArabicNameParts:
             self.great_grandfather_name,
             self.laqab,
         )
-        return " ".join(p for p in parts if p)
+        # Anonymised records keep no name parts (cases.retention): say so instead of a blank.
+        return " ".join(p for p in parts if p) or gettext("[anonymised]")
 
 
 class Case(ArabicNameParts, db.Model):
@@ -163,9 +168,17 @@ class Case(ArabicNameParts, db.Model):
     distinguishing_marks: Mapped[str | None] = mapped_column(Text)
     # Normalised full name (see matching.normalize) for sorting and display of search hits.
     name_key: Mapped[str] = mapped_column(String(400), default="")
+    # Retention (cases.retention): a hold keeps the file from purge and deletion; once the
+    # retention period has passed the personal data is removed and anonymised_at is set.
+    legal_hold: Mapped[bool] = mapped_column(default=False)
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
+    legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    legal_hold_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    legal_hold_by: Mapped[User | None] = relationship(foreign_keys=[legal_hold_by_id])
     names: Mapped[list[CaseName]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseName.id"
     )
@@ -208,12 +221,13 @@ class CaseName(db.Model):
 
 
 class CasePhone(db.Model):
-    """A phone number of the missing person, in E.164."""
+    """A phone number of the missing person, in E.164, encrypted; found by its keyed hash."""
 
     __tablename__ = "case_phones"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    e164: Mapped[str] = mapped_column(String(20), index=True)
+    e164: Mapped[str] = mapped_column(EncryptedString(255))
+    e164_hash: Mapped[str] = mapped_column(String(64), index=True)
     case: Mapped[Case] = relationship(back_populates="phones")
 
 
@@ -222,7 +236,9 @@ class IdentityDocument(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     doc_type: Mapped[str] = mapped_column(String(20))
-    number: Mapped[str] = mapped_column(String(60))
+    # Up to 60 characters typed; encrypted, four-byte characters included, it needs 420.
+    number: Mapped[str] = mapped_column(EncryptedString(512))
+    number_hash: Mapped[str] = mapped_column(String(64), index=True)
     case: Mapped[Case] = relationship(back_populates="documents")
 
 
@@ -234,9 +250,16 @@ class FamilyContact(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     relationship_to_person: Mapped[str | None] = mapped_column(String(60))
-    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    phone_e164: Mapped[str | None] = mapped_column(EncryptedString(255))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     preferred_language: Mapped[str | None] = mapped_column(String(8))
     case: Mapped[Case] = relationship(back_populates="contacts")
+
+
+# The hashes follow the encrypted values on every ORM write (see crypto.keep_blind_index).
+keep_blind_index(CasePhone.e164, CasePhone.e164_hash, PHONE_INDEX)
+keep_blind_index(IdentityDocument.number, IdentityDocument.number_hash, DOCUMENT_INDEX)
+keep_blind_index(FamilyContact.phone_e164, FamilyContact.phone_hash, PHONE_INDEX)
 
 
 class CaseNameToken(db.Model):

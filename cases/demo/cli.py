@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 
 import click
+import pyotp
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from ..auth import services
+from ..auth import services, totp
 from ..auth.models import Role, User
 from ..extensions import db
 
@@ -42,8 +44,15 @@ def init(cases: int, seed: int) -> None:
         lines = []
         for username, role, name in DEMO_ACCOUNTS:
             password = "-".join(secrets.token_hex(3) for _ in range(4))
-            services.create_user(username, role, password, name)
-            lines.append(f"{role.value:<11} {username:<12} {password}")
+            user = services.create_user(username, role, password, name)
+            line = f"{role.value:<11} {username:<12} {password}"
+            if totp.required_for(user):
+                line += f"   two-factor key {_enrol(user, password)}"
+            lines.append(line)
+        lines.append(
+            "Supervisors and admins need a code: add the key to an authenticator app, "
+            "or run `.venv/bin/flask demo code USERNAME`."
+        )
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         path.chmod(0o600)
         from .seed import seed_cases
@@ -53,6 +62,29 @@ def init(cases: int, seed: int) -> None:
     click.echo("Athar DEMO instance (synthetic data) — http://127.0.0.1:5000")
     click.echo("Log in as any of these (role, username, password):")
     click.echo(path.read_text(encoding="utf-8") if path.exists() else "  (see instance/)")
+
+
+def _enrol(user: User, password: str) -> str:
+    """Two-factor authentication for a demo account; returns the key, for the credentials file.
+
+    Enrolled with a code from a minute ago, so the first login's code is not taken as a replay.
+    """
+    secret = totp.new_secret()
+    earlier = time.time() - 60
+    totp.enable(user, secret, password, pyotp.TOTP(secret).at(earlier), now=earlier)
+    return totp.grouped(secret)
+
+
+@demo_cli.command("code")
+@click.argument("username")
+def code(username: str) -> None:
+    """Print the current two-factor code of a DEMO account (instead of an authenticator app)."""
+    if not current_app.config.get("DEMO"):
+        raise click.ClickException("Only on a DEMO instance.")
+    user = db.session.scalar(db.select(User).filter_by(username=username.strip().lower()))
+    if user is None or not user.totp_secret:
+        raise click.ClickException(f"{username}: no such account with two-factor authentication.")
+    click.echo(pyotp.TOTP(user.totp_secret).now())
 
 
 @demo_cli.command("seed")

@@ -4,6 +4,8 @@ Every value comes from one ``random.Random(seed)`` and every date lies before a 
 date, so a seed gives the same cases on every machine and every day. Benchmarks need a million
 cases in minutes, so rows are plain dicts written a batch at a time straight to the driver (see
 ``_insert``), and case ids are assigned here so child rows can point at them without RETURNING.
+Phone and document numbers are encrypted on the way in like any other write, and their lookup
+hashes computed here, since the ORM that keeps them elsewhere is bypassed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import click
 from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy.types import TypeDecorator
 
 from .. import places
 from ..auth.models import Role, User
@@ -46,7 +49,9 @@ from ..casework.models import (
 )
 from ..casework.services import REFERENCE_ALPHABET, CaseDetails, birth_year_key
 from ..extensions import db
+from ..identity_documents import DOCUMENT_INDEX
 from ..matching.normalize import index_tokens, normalize_arabic
+from ..phones import PHONE_INDEX
 from . import names
 
 # Big enough to amortise round trips, small enough to keep memory flat and the reference check
@@ -384,6 +389,10 @@ def _iraqi_mobile(rng: random.Random) -> str:
     return f"+9647{rng.randrange(3, 10)}{rng.randrange(10**8):08d}"
 
 
+def _phone_row(case_id: int, e164: str) -> dict:
+    return {"case_id": case_id, "e164": e164, "e164_hash": PHONE_INDEX.of(e164)}
+
+
 class _Generator:
     """Builds the rows of one case at a time from a shared Random."""
 
@@ -549,9 +558,9 @@ class _Generator:
         )
         self._documents(case_id, batch, country)
         if rng.random() < 0.6:
-            batch.phones.append({"case_id": case_id, "e164": _iraqi_mobile(rng)})
+            batch.phones.append(_phone_row(case_id, _iraqi_mobile(rng)))
         if country == "RU" and rng.random() < 0.1:
-            batch.phones.append({"case_id": case_id, "e164": f"+79{rng.randrange(10**9):09d}"})
+            batch.phones.append(_phone_row(case_id, f"+79{rng.randrange(10**9):09d}"))
 
         for token in sorted({t[:80] for t in tokens}):
             batch.tokens.append({"case_id": case_id, "token": token})
@@ -600,6 +609,7 @@ class _Generator:
                 ),
                 "distinguishing_marks": rng.choice(MARKS) if rng.random() < 0.3 else None,
                 "name_key": normalize_arabic(arabic_name)[:400],
+                "legal_hold": False,
             }
         )
 
@@ -676,12 +686,14 @@ class _Generator:
                 name = f"{YOUNG_MEN.pick(rng)} {father} {grandfather}"
             else:
                 name = f"{MOTHERS.pick(rng)} {ELDER_MEN.pick(rng)} {ELDER_MEN.pick(rng)}"
+            phone = _iraqi_mobile(rng) if rng.random() < 0.95 else None
             batch.contacts.append(
                 {
                     "case_id": case_id,
                     "name": name,
                     "relationship_to_person": RELATIONS[relation],
-                    "phone_e164": _iraqi_mobile(rng) if rng.random() < 0.95 else None,
+                    "phone_e164": phone,
+                    "phone_hash": PHONE_INDEX.of(phone),
                     "preferred_language": LANGUAGES.pick(rng),
                 }
             )
@@ -699,7 +711,12 @@ class _Generator:
         if country == "RU" and rng.random() < 0.03:
             found.append((DocumentType.MILITARY_CONTRACT, f"№ {rng.randrange(1000, 9999)}/24"))
         batch.documents.extend(
-            {"case_id": case_id, "doc_type": doc_type, "number": number}
+            {
+                "case_id": case_id,
+                "doc_type": doc_type,
+                "number": number,
+                "number_hash": DOCUMENT_INDEX.of(number),
+            }
             for doc_type, number in found
         )
 
@@ -895,17 +912,28 @@ def _insert(table: Table, rows: list[dict]) -> None:
 
 def _copy(connection: Connection, table: Table, rows: list[dict]) -> None:
     # psycopg adapts naive datetimes, dates, booleans, None and StrEnum members to what Core
-    # stores, so the values go as they are.
+    # stores, so those values go as they are. Columns of the app's own types (EncryptedString)
+    # are converted as Core would: encrypted.
     from psycopg import sql
 
     columns = list(rows[0])
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
+    dialect = connection.dialect
+    converters = [
+        (position, convert)
+        for position, name in enumerate(columns)
+        if isinstance(table.c[name].type, TypeDecorator)
+        and (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
     cursor = connection.connection.driver_connection.cursor()
     with cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([row[column] for column in columns])
+            values = [row[column] for column in columns]
+            for position, convert in converters:
+                values[position] = convert(values[position])
+            copy.write_row(values)
 
 
 def _executemany(connection: Connection, table: Table, rows: list[dict]) -> None:

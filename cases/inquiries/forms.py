@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
@@ -17,6 +18,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FieldError
 
 from .. import places
+from ..attachments.forms import UploadField
+from ..attachments.models import AttachmentKind
+from ..auth.services import MAX_PASSWORD_LENGTH
 from ..casework.forms import (
     PlaceChecks,
     choices,
@@ -30,7 +34,7 @@ from ..casework.models import ContactChannel
 from ..forms import BaseForm
 from ..phones import PhoneError, to_e164
 from .models import RejectReason
-from .services import InquiryDetails
+from .services import CORRECTION_MAX, InquiryDetails
 
 RELATIONSHIPS = {
     "mother": _l("Mother"),
@@ -112,6 +116,11 @@ class InquiryForm(PlaceChecks, BaseForm):
         _l("Anything else that can help us find him"),
         validators=[Optional(), Length(max=10000)],
     )
+    photo = UploadField(
+        _l("A photo of him (optional)"),
+        validators=[Optional()],
+        kinds=[AttachmentKind.PHOTO],
+    )
     consent_search = BooleanField(
         _l("I agree that the organisation uses this information to search for him.")
     )
@@ -186,12 +195,51 @@ class StatusCheckForm(BaseForm):
 
 class AddInformationForm(BaseForm):
     body = TextAreaField(
-        _l("What would you like to add?"), validators=[DataRequired(), Length(max=10000)]
+        _l("What would you like to add?"), validators=[Optional(), Length(max=10000)]
     )
+    file = UploadField(_l("A photo or document (optional)"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        """Text, a file or both; an empty form says the text is missing."""
+        if not super().validate(extra_validators):
+            return False
+        if not (self.body.data or "").strip() and self.file.clean is None:
+            self.body.errors.append(_l("This field is required."))
+            return False
+        return True
 
 
 class ConfirmForm(BaseForm):
     """A button that posts nothing but its CSRF token."""
+
+
+class DeletionRequestForm(BaseForm):
+    include_case = BooleanField(
+        _l("Also delete the file about my relative. The search for him will stop.")
+    )
+
+
+class CorrectionForm(BaseForm):
+    what_is_wrong = TextAreaField(
+        _l("What is wrong?"),
+        validators=[DataRequired(), Length(max=CORRECTION_MAX)],
+        render_kw={"maxlength": CORRECTION_MAX},
+    )
+    what_it_should_be = TextAreaField(
+        _l("What should it say?"),
+        validators=[DataRequired(), Length(max=CORRECTION_MAX)],
+        render_kw={"maxlength": CORRECTION_MAX},
+    )
+
+
+class DataDecisionForm(BaseForm):
+    """A supervisor's decision on a family's request; deleting needs the password again."""
+
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=4000)])
+    password = PasswordField(
+        _l("Your password (to delete)"),
+        validators=[Optional(), Length(max=MAX_PASSWORD_LENGTH)],
+    )
 
 
 class AttachForm(BaseForm):

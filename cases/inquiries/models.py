@@ -11,13 +11,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..auth.models import User
 from ..casework.models import ArabicNameParts, Case
 from ..clock import utcnow
+from ..crypto import EncryptedString, keep_blind_index
 from ..extensions import db
+from ..phones import PHONE_INDEX
 
 
 class InquiryState(StrEnum):
     NEW = "new"  # waiting in the intake queue
     LINKED = "linked"  # a case was created from it or it was attached to one
     REJECTED = "rejected"  # spam or invalid
+    ERASED = "erased"  # personal data removed (deletion request or retention): cases.retention
 
 
 class RejectReason(StrEnum):
@@ -37,6 +40,14 @@ class FamilyStatus(StrEnum):
 class RequestKind(StrEnum):
     WITHDRAW_CONSENT = "withdraw_consent"
     DELETION = "deletion"
+    ACCESS = "access"  # "what do you hold about us"
+    CORRECTION = "correction"  # what is wrong and what it should be
+
+
+class RequestState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
 
 
 class Inquiry(ArabicNameParts, db.Model):
@@ -65,7 +76,8 @@ class Inquiry(ArabicNameParts, db.Model):
     # The family member asking.
     inquirer_name: Mapped[str] = mapped_column(String(200))
     inquirer_relationship: Mapped[str] = mapped_column(String(60))
-    inquirer_phone: Mapped[str | None] = mapped_column(String(20))
+    inquirer_phone: Mapped[str | None] = mapped_column(EncryptedString(255))
+    inquirer_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     inquirer_language: Mapped[str] = mapped_column(String(8), default="ar")
     inquirer_channel: Mapped[str | None] = mapped_column(String(20))
 
@@ -95,12 +107,19 @@ class Inquiry(ArabicNameParts, db.Model):
     triaged_at: Mapped[datetime | None]
     reject_reason: Mapped[str | None] = mapped_column(String(12))
     triage_comment: Mapped[str | None] = mapped_column(Text)
+    # When the personal data was removed (state "erased"); reference and secret hash remain so
+    # the family can still see that it was done.
+    erased_at: Mapped[datetime | None]
 
     case: Mapped[Case | None] = relationship()
     triaged_by: Mapped[User | None] = relationship()
     updates: Mapped[list[InquiryUpdate]] = relationship(
         back_populates="inquiry", cascade="all, delete-orphan", order_by="InquiryUpdate.id"
     )
+
+
+# The hash follows the encrypted number on every ORM write (see crypto.keep_blind_index).
+keep_blind_index(Inquiry.inquirer_phone, Inquiry.inquirer_phone_hash, PHONE_INDEX)
 
 
 class InquiryUpdate(db.Model):
@@ -117,7 +136,8 @@ class InquiryUpdate(db.Model):
 
 
 class DataRequest(db.Model):
-    """A family's request about their data (withdrawal, deletion), decided by a supervisor."""
+    """A family's request about their data (withdrawal, deletion, access, correction), decided
+    by a supervisor."""
 
     __tablename__ = "data_requests"
     __table_args__ = (Index("ix_data_requests_state", "state", "created_at"),)
@@ -128,6 +148,11 @@ class DataRequest(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     state: Mapped[str] = mapped_column(String(12), default="pending")
+    # Deletion: the family also asks to delete the file about their relative.
+    include_case: Mapped[bool] = mapped_column(default=False)
+    # Correction: in the family's words.
+    what_is_wrong: Mapped[str | None] = mapped_column(Text)
+    what_it_should_be: Mapped[str | None] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     comment: Mapped[str | None] = mapped_column(Text)

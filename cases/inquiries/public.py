@@ -21,14 +21,25 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..attachments import services as attachments
 from ..auth.guard import public
 from ..errors import render_error
 from ..extensions import db, limiter
 from . import services
-from .forms import AddInformationForm, ConfirmForm, InquiryForm, StatusCheckForm
-from .models import Inquiry, RequestKind
+from .forms import (
+    CONTACT_PREFERENCES,
+    RELATIONSHIPS,
+    AddInformationForm,
+    ConfirmForm,
+    CorrectionForm,
+    DeletionRequestForm,
+    InquiryForm,
+    StatusCheckForm,
+)
+from .models import Inquiry, InquiryState, RequestKind
 
 bp = Blueprint("family", __name__)
 
@@ -71,6 +82,15 @@ def new_inquiry():
                 400, _("Not accepted"), _("Your inquiry could not be accepted. Please call us.")
             )
         inquiry, secret = services.submit_inquiry(form.to_details(), locale=str(get_locale()))
+        if form.photo.clean is not None:
+            try:
+                attachments.add_from_family(inquiry, form.photo.clean)
+            except attachments.AttachmentError:
+                # The inquiry is saved: the family must still get its code.
+                flash(
+                    _("The photo could not be saved. You can add it later with your code."),
+                    "error",
+                )
         # Rendered, not redirected: the secret must never travel in a URL or be stored.
         return render_template(
             "family/receipt.html",
@@ -102,8 +122,11 @@ def check():
     return render_template("family/check.html", form=form)
 
 
-def _family_inquiry() -> Inquiry:
-    """The inquiry this browser proved it holds the code for, while that proof is fresh."""
+def _family_inquiry(writable: bool = False) -> Inquiry:
+    """The inquiry this browser proved it holds the code for, while that proof is fresh.
+
+    ``writable``: the family is adding to it, which an erased inquiry no longer accepts.
+    """
     inquiry_id = session.get(FAMILY_KEY)
     checked_at = session.get(FAMILY_AT, 0)
     fresh = time.time() - checked_at < current_app.config["FAMILY_SESSION_SECONDS"]
@@ -111,6 +134,9 @@ def _family_inquiry() -> Inquiry:
     if inquiry is None:
         session.pop(FAMILY_KEY, None)
         abort(_redirect_to_check())
+    if writable and inquiry.state == InquiryState.ERASED:
+        flash(_("Your information has already been deleted."), "info")
+        abort(redirect(url_for("family.result")))
     return inquiry
 
 
@@ -125,8 +151,12 @@ def result():
     return _result_page(_family_inquiry())
 
 
-def _result_page(inquiry: Inquiry, add_form: AddInformationForm | None = None) -> str:
-    """The family's view of its inquiry; a failed addition passes its form back."""
+def _result_page(
+    inquiry: Inquiry,
+    add_form: AddInformationForm | None = None,
+    correction_form: CorrectionForm | None = None,
+) -> str:
+    """The family's view of its inquiry; a failed addition or correction passes its form back."""
     return render_template(
         "family/result.html",
         inquiry=inquiry,
@@ -135,6 +165,10 @@ def _result_page(inquiry: Inquiry, add_form: AddInformationForm | None = None) -
         reference=services.format_reference(inquiry.reference),
         add_form=add_form or AddInformationForm(),
         confirm_form=ConfirmForm(),
+        deletion_form=DeletionRequestForm(),
+        correction_form=correction_form or CorrectionForm(),
+        requests=services.family_requests(inquiry),
+        access_granted=services.access_granted(inquiry),
     )
 
 
@@ -142,27 +176,94 @@ def _result_page(inquiry: Inquiry, add_form: AddInformationForm | None = None) -
 @public
 @limiter.limit(_config("INQUIRY_SUBMIT_LIMIT"))
 def add_information():
-    inquiry = _family_inquiry()
+    inquiry = _family_inquiry(writable=True)
     form = AddInformationForm()
     if form.validate_on_submit():
-        services.add_family_information(inquiry, form.body.data)
+        text = (form.body.data or "").strip()
+        if text:
+            services.add_family_information(inquiry, text)
+        if form.file.clean is not None:
+            try:
+                attachments.add_from_family(inquiry, form.file.clean)
+            except attachments.AttachmentError as error:
+                if not text:
+                    form.file.errors.append(str(error))
+                    return _result_page(inquiry, add_form=form), 400
+                flash(str(error), "error")  # the text is saved; only the file was refused
         flash(_("Thank you. Your caseworker will see what you added."), "success")
         return redirect(url_for("family.result"))
     return _result_page(inquiry, add_form=form), 400
 
 
-@bp.route("/check/<any(withdraw, delete):what>", methods=["POST"])
+REQUEST_KINDS = {
+    "withdraw": RequestKind.WITHDRAW_CONSENT,
+    "delete": RequestKind.DELETION,
+    "access": RequestKind.ACCESS,
+}
+REQUEST_SENT = {
+    RequestKind.WITHDRAW_CONSENT: _l("Your consent is withdrawn. A supervisor will contact you."),
+    RequestKind.DELETION: _l("Your request to delete your information was sent to a supervisor."),
+    RequestKind.ACCESS: _l(
+        "Your request was sent to a supervisor. Once it is accepted, this page will show "
+        "what we hold about you."
+    ),
+}
+
+
+@bp.route("/check/<any(withdraw, delete, access):what>", methods=["POST"])
 @public
 def data_request(what: str):
-    inquiry = _family_inquiry()
-    if ConfirmForm().validate_on_submit():
-        kind = RequestKind.WITHDRAW_CONSENT if what == "withdraw" else RequestKind.DELETION
-        services.request_about_data(inquiry, kind)
-        if kind == RequestKind.WITHDRAW_CONSENT:
-            flash(_("Your consent is withdrawn. A supervisor will contact you."), "success")
+    inquiry = _family_inquiry(writable=True)
+    form = DeletionRequestForm() if what == "delete" else ConfirmForm()
+    if form.validate_on_submit():
+        kind = REQUEST_KINDS[what]
+        include_case = bool(form.include_case.data) if what == "delete" else False
+        try:
+            services.request_about_data(inquiry, kind, include_case=include_case)
+        except services.InquiryError as error:
+            flash(str(error), "error")
         else:
-            flash(_("Your request to delete your information was sent to a supervisor."), "success")
-    return redirect(url_for("family.result"))
+            flash(str(REQUEST_SENT[kind]), "success")
+    return redirect(url_for("family.result") + "#rights-h")
+
+
+@bp.route("/check/correct", methods=["POST"])
+@public
+@limiter.limit(_config("INQUIRY_SUBMIT_LIMIT"))
+def correction():
+    inquiry = _family_inquiry(writable=True)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            services.request_about_data(
+                inquiry,
+                RequestKind.CORRECTION,
+                what_is_wrong=form.what_is_wrong.data,
+                what_it_should_be=form.what_it_should_be.data,
+            )
+        except services.InquiryError as error:
+            form.what_is_wrong.errors.append(str(error))
+        else:
+            flash(_("Your correction was sent to a supervisor."), "success")
+            return redirect(url_for("family.result") + "#rights-h")
+    return _result_page(inquiry, correction_form=form), 400
+
+
+@bp.route("/check/held")
+@public
+def held():
+    """What we hold about the family, once a supervisor accepted their access request."""
+    inquiry = _family_inquiry()
+    if not services.access_granted(inquiry):
+        flash(_("This page opens once a supervisor has accepted your request."), "info")
+        return redirect(url_for("family.result"))
+    return render_template(
+        "family/held.html",
+        held=services.held_about(inquiry),
+        reference=services.format_reference(inquiry.reference),
+        relationships=RELATIONSHIPS,
+        contact_preferences=CONTACT_PREFERENCES,
+    )
 
 
 @bp.route("/check/finish", methods=["POST"])

@@ -10,14 +10,17 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ..audit import services as audit
 from ..auth.models import User
-from ..auth.services import hash_password, verify_secret
+from ..auth.services import check_password, hash_password, verify_secret
 from ..casework.access import can_work_on
 from ..casework.models import (
     Case,
     CaseNameToken,
     CaseNote,
+    CasePhone,
     CaseStatus,
+    FamilyContact,
     NoteVisibility,
 )
 from ..casework.services import (
@@ -31,6 +34,8 @@ from ..casework.timeline import Entry, register_source
 from ..clock import utcnow
 from ..extensions import db
 from ..matching.normalize import name_tokens, normalize_arabic
+from ..phones import PHONE_INDEX
+from ..retention import services as retention
 from .models import (
     Alert,
     DataRequest,
@@ -40,6 +45,7 @@ from .models import (
     InquiryUpdate,
     RejectReason,
     RequestKind,
+    RequestState,
 )
 
 # Bumped whenever the text families see before submitting changes; stored with each consent.
@@ -158,7 +164,7 @@ def inquiry_by_reference(reference: str) -> Inquiry | None:
 def family_status(inquiry: Inquiry) -> FamilyStatus:
     """What the family is told. Located statuses stay "search under way": news of a death or a
     detention is given by a person, never by a web page."""
-    if inquiry.state == InquiryState.REJECTED:
+    if inquiry.state in (InquiryState.REJECTED, InquiryState.ERASED):
         return FamilyStatus.CLOSED
     if inquiry.state == InquiryState.NEW or inquiry.case is None:
         return FamilyStatus.RECEIVED
@@ -171,7 +177,7 @@ def family_status(inquiry: Inquiry) -> FamilyStatus:
 
 def shareable_notes(inquiry: Inquiry) -> list[CaseNote]:
     """The notes a caseworker marked shareable on this inquiry's case, oldest first."""
-    if inquiry.case_id is None:
+    if inquiry.case_id is None or inquiry.state == InquiryState.ERASED:
         return []
     return list(
         db.session.scalars(
@@ -199,16 +205,52 @@ def add_family_information(inquiry: Inquiry, body: str) -> InquiryUpdate:
     return update
 
 
-def request_about_data(inquiry: Inquiry, kind: RequestKind) -> DataRequest:
-    """Withdrawal of consent (effective at once) or deletion: both go to a supervisor."""
-    pending = db.session.scalar(
-        select(DataRequest).filter_by(inquiry_id=inquiry.id, kind=kind, state="pending")
-    )
-    if pending is not None:
-        return pending
+CORRECTION_MAX = 2000
+
+
+def request_about_data(
+    inquiry: Inquiry,
+    kind: RequestKind,
+    *,
+    include_case: bool = False,
+    what_is_wrong: str | None = None,
+    what_it_should_be: str | None = None,
+) -> DataRequest:
+    """A family's request about their data, for a supervisor to decide.
+
+    Withdrawal of consent takes effect at once. A deletion may also ask to delete the file
+    about their relative (``include_case``). A correction says what is wrong and what it
+    should be. Asking again while a request of the same kind waits returns that request (a
+    deletion then keeps the wider wish); corrections each stand alone.
+    """
+    if inquiry.state == InquiryState.ERASED:
+        raise InquiryError(_l("Your information has already been deleted."))
+    kind = RequestKind(kind)
+    wrong = (what_is_wrong or "").strip()[:CORRECTION_MAX]
+    right = (what_it_should_be or "").strip()[:CORRECTION_MAX]
+    if kind == RequestKind.CORRECTION:
+        if not wrong or not right:
+            raise InquiryError(_l("Say what is wrong and what it should be."))
+    else:
+        pending = db.session.scalar(
+            select(DataRequest).filter_by(
+                inquiry_id=inquiry.id, kind=kind, state=RequestState.PENDING
+            )
+        )
+        if pending is not None:
+            if kind == RequestKind.DELETION and include_case and not pending.include_case:
+                pending.include_case = True
+                db.session.commit()
+            return pending
     if kind == RequestKind.WITHDRAW_CONSENT and inquiry.consent_withdrawn_at is None:
         inquiry.consent_withdrawn_at = utcnow()
-    data_request = DataRequest(inquiry_id=inquiry.id, kind=RequestKind(kind))
+    data_request = DataRequest(
+        inquiry_id=inquiry.id,
+        kind=kind,
+        include_case=kind == RequestKind.DELETION and include_case,
+        what_is_wrong=wrong or None,
+        what_it_should_be=right or None,
+    )
     db.session.add(data_request)
     if inquiry.case is not None and inquiry.case.owner_id is not None:
         db.session.add(Alert(user_id=inquiry.case.owner_id, case_id=inquiry.case_id, kind=kind))
@@ -216,34 +258,123 @@ def request_about_data(inquiry: Inquiry, kind: RequestKind) -> DataRequest:
     return data_request
 
 
+def family_requests(inquiry: Inquiry) -> list[DataRequest]:
+    """The family's own requests about their data, oldest first, for their status page."""
+    return list(
+        db.session.scalars(
+            select(DataRequest)
+            .filter_by(inquiry_id=inquiry.id)
+            .order_by(DataRequest.created_at, DataRequest.id)
+        )
+    )
+
+
+def access_granted(inquiry: Inquiry) -> bool:
+    """Has a supervisor accepted this family's request to see what we hold about them?"""
+    if inquiry.state == InquiryState.ERASED:
+        return False
+    accepted = select(DataRequest.id).filter_by(
+        inquiry_id=inquiry.id, kind=RequestKind.ACCESS, state=RequestState.ACCEPTED
+    )
+    return db.session.scalar(accepted.limit(1)) is not None
+
+
+@dataclass
+class HeldData:
+    """Everything the family gave us in this inquiry and everything we show them about it:
+    never internal notes, the case file's own details or anyone else's data."""
+
+    inquiry: Inquiry
+    status: FamilyStatus
+    updates: list[InquiryUpdate]
+    notes: list[CaseNote]
+    requests: list[DataRequest]
+    files: list = field(default_factory=list)
+
+
+def held_about(inquiry: Inquiry) -> HeldData:
+    """The "what we hold about you" page of an approved access request."""
+    from ..attachments.models import Attachment
+
+    files = db.session.scalars(
+        select(Attachment)
+        .where(Attachment.inquiry_id == inquiry.id, Attachment.deleted_at.is_(None))
+        .order_by(Attachment.id)
+    ).all()
+    return HeldData(
+        inquiry=inquiry,
+        status=family_status(inquiry),
+        updates=list(inquiry.updates),
+        notes=shareable_notes(inquiry),
+        requests=family_requests(inquiry),
+        files=list(files),
+    )
+
+
 def pending_data_requests() -> list[DataRequest]:
     """Families' requests about their data that wait for a supervisor, oldest first."""
     return list(
         db.session.scalars(
             select(DataRequest)
-            .filter_by(state="pending")
+            .filter_by(state=RequestState.PENDING)
             .order_by(DataRequest.created_at, DataRequest.id)
         )
     )
 
 
 def decide_data_request(
-    actor: User, data_request: DataRequest, accept: bool, comment: str | None
+    actor: User,
+    data_request: DataRequest,
+    accept: bool,
+    comment: str | None,
+    password: str | None = None,
 ) -> DataRequest:
-    """A supervisor records the decision on a family's request, with a comment."""
+    """A supervisor records the decision on a family's request, with a comment.
+
+    Accepting a deletion erases the data at once (cases.retention), so it needs the
+    supervisor's password again and is refused while the case is on legal hold. Accepting a
+    correction alerts the case owner, who then edits the case file.
+    """
     if not actor.is_supervisor:
         raise InquiryError(_l("Only a supervisor can decide on this request."))
-    if data_request.state != "pending":
+    if data_request.state != RequestState.PENDING:
         raise InquiryError(_l("This request has already been decided."))
     comment = (comment or "").strip()
     if not accept and not comment:
         raise InquiryError(_l("Say why you decline the request."))
-    data_request.state = "accepted" if accept else "declined"
+    inquiry = data_request.inquiry
+    if accept and data_request.kind == RequestKind.DELETION:
+        _carry_out_deletion(actor, data_request, password)
+    now = utcnow()
+    data_request.state = RequestState.ACCEPTED if accept else RequestState.DECLINED
     data_request.decided_by_id = actor.id
-    data_request.decided_at = utcnow()
+    data_request.decided_at = now
     data_request.comment = comment or None
+    case = inquiry.case
+    if case is not None and case.anonymised_at is None:
+        case.last_activity_at = now
+        if accept and data_request.kind == RequestKind.CORRECTION and case.owner_id is not None:
+            db.session.add(
+                Alert(user_id=case.owner_id, case_id=case.id, kind="correction_accepted")
+            )
+    audit.record("data_request_decide", "inquiry", inquiry.id, actor)
     db.session.commit()
     return data_request
+
+
+def _carry_out_deletion(actor: User, data_request: DataRequest, password: str | None) -> None:
+    plan = retention.deletion_plan(data_request)
+    if plan.held:
+        raise InquiryError(
+            _l("The case is on legal hold: nothing can be deleted until a supervisor lifts it.")
+        )
+    if not check_password(actor, password or ""):
+        raise InquiryError(_l("This is not your password. Nothing was deleted."))
+    try:
+        retention.carry_out_deletion(actor, data_request)
+    except retention.RetentionError as error:
+        db.session.rollback()
+        raise InquiryError(str(error)) from error
 
 
 # --- intake -------------------------------------------------------------------------------
@@ -259,11 +390,27 @@ class Candidate:
 
 def possible_matches(actor: User, inquiry: Inquiry, limit: int = 10) -> list[Candidate]:
     """Existing cases that may be the same person: normalised name parts, mother's name,
-    district and age. Suggestions with reasons; a person decides."""
+    district, age, and the family's phone number already on a case. Suggestions with
+    reasons; a person decides (brothers who left together share a family phone)."""
+    by_name = _cases_with_same_names(inquiry)
+    by_phone = _cases_with_phone(inquiry.inquirer_phone)
+    if not by_name and not by_phone:
+        return []
+    mother = normalize_arabic(inquiry.mother_name or "")
+    candidates = db.session.scalars(select(Case).where(Case.id.in_(by_name | by_phone))).all()
+    scored = [
+        _score(actor, inquiry, case, mother, case.id in by_name, case.id in by_phone)
+        for case in candidates
+    ]
+    scored.sort(key=lambda c: (-c.score, c.case.id))
+    return scored[:limit]
+
+
+def _cases_with_same_names(inquiry: Inquiry) -> set[int]:
     given = name_tokens(inquiry.given_name)
     father = name_tokens(inquiry.father_name or "")
     if not given:
-        return []
+        return set()
     wanted = given[:1] + father[:1]
     hits = (
         select(CaseNameToken.case_id)
@@ -272,16 +419,31 @@ def possible_matches(actor: User, inquiry: Inquiry, limit: int = 10) -> list[Can
         .having(func.count() >= len(wanted))
         .limit(500)
     )
-    mother = normalize_arabic(inquiry.mother_name or "")
-    candidates = db.session.scalars(select(Case).where(Case.id.in_(hits))).all()
-    scored = [_score(actor, inquiry, case, mother) for case in candidates]
-    scored.sort(key=lambda c: (-c.score, c.case.id))
-    return scored[:limit]
+    return set(db.session.scalars(hits))
 
 
-def _score(actor: User, inquiry: Inquiry, case: Case, mother: str) -> Candidate:
-    reasons = [str(_l("Same given name and father's name"))]
-    score = 40
+def _cases_with_phone(number: str | None) -> set[int]:
+    """Cases holding this number as the missing man's or a relative's, found by keyed hash:
+    the numbers themselves are encrypted and cannot be compared in SQL."""
+    key = PHONE_INDEX.of(number)
+    if key is None:
+        return set()
+    own = select(CasePhone.case_id).where(CasePhone.e164_hash == key)
+    family = select(FamilyContact.case_id).where(FamilyContact.phone_hash == key)
+    return set(db.session.scalars(own.union(family).limit(500)))
+
+
+def _score(
+    actor: User, inquiry: Inquiry, case: Case, mother: str, same_names: bool, same_phone: bool
+) -> Candidate:
+    reasons = []
+    score = 0
+    if same_names:
+        score += 40
+        reasons.append(str(_l("Same given name and father's name")))
+    if same_phone:
+        score += 30
+        reasons.append(str(_l("The same phone number is on this case")))
     grandfather = normalize_arabic(inquiry.grandfather_name or "")
     if grandfather and grandfather == normalize_arabic(case.grandfather_name or ""):
         score += 15
@@ -436,6 +598,7 @@ def inquiry_events(case: Case) -> list[Entry]:
     entries += [Entry(u.created_at, "family_update", u) for u in updates]
     requests = db.session.scalars(
         select(DataRequest).join(Inquiry).where(Inquiry.case_id == case.id)
-    )
+    ).all()
     entries += [Entry(r.created_at, "data_request", r) for r in requests]
+    entries += [Entry(r.decided_at, "data_request_decided", r) for r in requests if r.decided_at]
     return entries

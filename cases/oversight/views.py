@@ -14,10 +14,12 @@ from ..auth.models import Role
 from ..casework import services
 from ..casework.forms import LABELS, DecisionForm
 from ..casework.models import ApprovalRequest, ApprovalState, Case
-from ..extensions import db
+from ..extensions import db, limiter
 from ..i18n import RTL_LANGUAGES
 from ..inquiries import services as inquiry_services
+from ..inquiries.forms import DataDecisionForm
 from ..inquiries.models import DataRequest
+from ..retention import services as retention
 from . import charts, stats
 
 DISTRICTS_SHOWN = 20
@@ -85,6 +87,11 @@ def dashboard():
 @bp.route("/approvals")
 @roles(Role.SUPERVISOR)
 def approvals():
+    return _approvals_page()
+
+
+def _approvals_page(failed: tuple[int, DataDecisionForm] | None = None) -> str:
+    """The approvals page; a refused decision on a family's request passes its form back."""
     pending = db.session.scalars(
         db.select(ApprovalRequest)
         .filter_by(state=ApprovalState.PENDING)
@@ -94,29 +101,57 @@ def approvals():
             selectinload(ApprovalRequest.requested_by),
         )
     ).all()
+    data_requests = inquiry_services.pending_data_requests()
     return render_template(
         "oversight/approvals.html",
         pending=pending,
-        data_requests=inquiry_services.pending_data_requests(),
-        form=DecisionForm(),
+        data_requests=data_requests,
+        deletion_plans={
+            r.id: retention.deletion_plan(r) for r in data_requests if r.kind == "deletion"
+        },
+        failed_id=failed[0] if failed else None,
+        failed_form=failed[1] if failed else None,
+        form=DataDecisionForm(),
         labels=LABELS,
     )
 
 
+def _per_account() -> str:
+    # Re-entering a password: a budget per supervisor, like exports.
+    return f"data-decision:{current_user.id}"
+
+
 @bp.route("/data-requests/<int:request_id>/<any(accept, decline):decision>", methods=["POST"])
 @roles(Role.SUPERVISOR)
+# Only refused decisions (a wrong password among them) count: a busy day of decisions does not.
+@limiter.limit(
+    "10 per 15 minutes",
+    key_func=_per_account,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 400,
+)
 def decide_data_request(request_id: int, decision: str):
     data_request = db.get_or_404(DataRequest, request_id)
-    form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            inquiry_services.decide_data_request(
-                current_user, data_request, decision == "accept", form.comment.data
-            )
-        except inquiry_services.InquiryError as error:
-            flash(str(error), "error")
-        else:
-            flash(_("Decision recorded."), "success")
+    form = DataDecisionForm()
+    if not form.validate_on_submit():
+        flash(_("The comment or the password is too long."), "error")
+        return _approvals_page((data_request.id, form)), 400
+    try:
+        inquiry_services.decide_data_request(
+            current_user,
+            data_request,
+            decision == "accept",
+            form.comment.data,
+            password=form.password.data,
+        )
+    except inquiry_services.InquiryError as error:
+        form.password.data = ""
+        form.comment.errors.append(str(error))
+        return _approvals_page((data_request.id, form)), 400
+    if decision == "accept" and data_request.kind == "deletion":
+        flash(_("Accepted: the family's information has been deleted."), "success")
+    else:
+        flash(_("Decision recorded."), "success")
     return redirect(url_for("oversight.approvals"))
 
 

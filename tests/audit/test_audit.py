@@ -17,7 +17,7 @@ from cases.casework.models import CaseStatus
 from cases.extensions import db
 
 from ..conftest import audit_guard_lifted
-from ..factories import make_case
+from ..factories import make_case, pass_second_step
 
 NOTE_BODY = "Seen near the Zakho crossing by his cousin Qasim"
 
@@ -46,6 +46,7 @@ def log_in(client, user) -> None:  # noqa: ANN001
     response = client.post(
         "/login", data={"username": user.username, "password": "correct horse battery staple"}
     )
+    response = pass_second_step(client, user.username, response)
     assert response.status_code == 302
 
 

@@ -11,21 +11,24 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
-from werkzeug.routing import AnyConverter, IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter, UnicodeConverter
 
 from cases import create_app
 from cases.auth.guard import endpoint_policy, roles
 from cases.auth.models import Role
 from cases.extensions import db
 
-from ..factories import PASSWORD, make_user
+from ..factories import PASSWORD, make_user, pass_second_step
 
 # Staff sign-in and language, and the families' pages (which prove who they are with a
 # reference and secret code instead of an account).
 PUBLIC_ENDPOINTS = {
     "auth.login",
+    "auth.login_code",  # the second step: the password was right, nobody is logged in yet
     "auth.set_language",
     "auth.home",
+    # An invitee has no password yet: the link's one-time token is the credential.
+    "auth.accept_invitation",
     "static",
     "family.start",
     "family.notice",
@@ -34,6 +37,8 @@ PUBLIC_ENDPOINTS = {
     "family.result",
     "family.add_information",
     "family.data_request",
+    "family.correction",
+    "family.held",
     "family.finish",
 }
 DUMMY_ID = 1
@@ -45,6 +50,8 @@ def _dummy_value(converter) -> object:  # noqa: ANN001
         return sorted(converter.items)[0]
     if isinstance(converter, IntegerConverter):
         return DUMMY_ID
+    if isinstance(converter, UnicodeConverter):
+        return "dummy-token"
     raise AssertionError(f"teach the sweep to fill a {type(converter).__name__} argument")
 
 
@@ -76,6 +83,7 @@ def _log_in(client, username: str) -> None:  # noqa: ANN001
     with client.session_transaction() as session:
         session["lang"] = "en"
     response = client.post("/login", data={"username": username, "password": PASSWORD})
+    response = pass_second_step(client, username, response)
     assert response.status_code == 302, f"{username} could not log in"
 
 

@@ -94,7 +94,9 @@ def test_login_starts_a_new_session(app, client, caseworker) -> None:
     assert client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value != before
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"].startswith(f"{caseworker.id}:")
+        assert session["_user_id"] == str(caseworker.id)
+        # The key of the new server-side session (tests/auth/test_sessions.py).
+        assert session["staff_session"]
 
 
 def test_next_is_honoured_for_a_relative_path(client, caseworker) -> None:
@@ -221,12 +223,15 @@ def test_language_chosen_before_login_survives_login(client, auth, caseworker) -
 
 
 def test_an_idle_session_ends(app, client, auth, caseworker, monkeypatch) -> None:
-    import time as clock
+    from datetime import timedelta
+
+    from cases.clock import utcnow
 
     auth.login(caseworker)
     assert client.get("/cases/").status_code == 200
-    later = clock.time() + app.config["SESSION_IDLE_SECONDS"] + 5
-    monkeypatch.setattr("cases.auth.guard.time.time", lambda: later)
+    # The limits are kept on the server: move the clock the session checks read.
+    later = utcnow() + timedelta(seconds=app.config["SESSION_IDLE_SECONDS"] + 5)
+    monkeypatch.setattr("cases.auth.sessions.utcnow", lambda: later)
     response = client.get("/cases/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
@@ -235,16 +240,18 @@ def test_an_idle_session_ends(app, client, auth, caseworker, monkeypatch) -> Non
 def test_a_busy_session_still_ends_after_the_absolute_limit(
     app, client, auth, caseworker, monkeypatch
 ) -> None:
-    import time as clock
+    from datetime import timedelta
+
+    from cases.clock import utcnow
 
     auth.login(caseworker)
-    start = clock.time()
-    step = app.config["SESSION_IDLE_SECONDS"] - 60
+    start = utcnow()
+    step = timedelta(seconds=app.config["SESSION_IDLE_SECONDS"] - 60)
     now = start
     # Keep using it just inside the idle limit until past the absolute limit.
-    while now - start <= app.config["SESSION_ABSOLUTE_SECONDS"]:
+    while now - start <= timedelta(seconds=app.config["SESSION_ABSOLUTE_SECONDS"]):
         now += step
-        monkeypatch.setattr("cases.auth.guard.time.time", lambda now=now: now)
+        monkeypatch.setattr("cases.auth.sessions.utcnow", lambda now=now: now)
         response = client.get("/cases/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Table, func, insert, select, text
 
-from cases import create_app
+from cases import create_app, crypto
 from cases.auth.models import Role, User
 from cases.auth.services import create_user
 from cases.casework import workflow
@@ -87,10 +87,14 @@ def all_cases() -> list[Case]:
 
 
 def everything_but_users(raw: bool = False) -> dict[str, list[tuple]]:
-    """Every row of every table but users; ``raw``: as stored, without SQLAlchemy's conversion."""
+    """Every row of every table but users; ``raw``: as stored, without SQLAlchemy's conversion.
+
+    Encrypted values are decrypted even when ``raw``: encryption is randomised, so only the
+    plain text can be compared (and decrypting fails if a value was stored unencrypted).
+    """
     return {
         table.name: [
-            tuple(row)
+            _decrypted(table, row) if raw else tuple(row)
             for row in db.session.execute(
                 select(text("*") if raw else table)
                 .select_from(table)
@@ -100,6 +104,15 @@ def everything_but_users(raw: bool = False) -> dict[str, list[tuple]]:
         for table in db.metadata.sorted_tables
         if table.name not in ("users", "audit_events")  # both hold wall-clock times
     }
+
+
+def _decrypted(table: Table, row: Sequence) -> tuple:
+    return tuple(
+        crypto.decrypt(value)
+        if value is not None and isinstance(column.type, crypto.EncryptedString)
+        else value
+        for column, value in zip(table.columns, row, strict=True)
+    )
 
 
 def test_same_seed_gives_the_same_cases(tmp_path: Path) -> None:

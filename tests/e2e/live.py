@@ -23,10 +23,10 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from cases import create_app
-from cases.auth.models import Role
+from cases.auth.models import Role, User
 from cases.extensions import db
 
-from ..factories import make_user
+from ..factories import make_user, totp_code
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright, Request
@@ -83,6 +83,15 @@ def live_server(database: Path, **config: object) -> Iterator[LiveServer]:
         thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
+
+
+def staff_code(server: LiveServer, username: str) -> str:
+    """The code ``username``'s authenticator app shows now, for the login's second step.
+
+    The supervisor in STAFF uses two-factor authentication, as the app requires.
+    """
+    with server.app.app_context():
+        return totp_code(db.session.scalar(db.select(User).filter_by(username=username)))
 
 
 def chromium_path() -> Path:

@@ -22,6 +22,7 @@ from cases.extensions import db
 
 from ..factories import PASSWORD
 from .conftest import ROOT, LiveServer
+from .live import staff_code
 
 CATALOGS = ROOT / "cases" / "translations"
 DIRECTION = {"ar": "rtl", "en": "ltr"}
@@ -90,12 +91,19 @@ def expect_at_reading_start(page: Page, value: str, lang: str) -> None:
         assert abs(text["x"] - cell["x"]) < 2, (text, cell)
 
 
-def log_in(page: Page, t: Labels, username: str) -> None:
+def log_in(page: Page, t: Labels, username: str, server: LiveServer | None = None) -> None:
+    """Log in; for an account with two-factor authentication (pass ``server``), type its code."""
     form = page.locator('main form[action$="/login"]')
     expect(form.locator("button.primary")).to_have_text(t("Log in"))
     form.locator("#username").fill(username)
     form.locator("#password").fill(PASSWORD)
     form.locator("button.primary").click()
+    expect(page).to_have_url(re.compile(r"/(cases/|login/code)$"))
+    if page.url.endswith("/login/code"):
+        assert server is not None, f"{username} uses two-factor authentication: pass the server"
+        code_form = page.locator('main form[action$="/login/code"]')
+        code_form.locator("#code").fill(staff_code(server, username))
+        code_form.locator("button.primary").click()
     expect(page).to_have_url(re.compile(r"/cases/$"))
 
 
@@ -218,7 +226,7 @@ def test_case_journey(
     expect_language(page, lang)
 
     # The supervisor finds the request in Approvals and approves it with a comment.
-    log_in(page, t, "maryam")
+    log_in(page, t, "maryam", live_server)
     approvals_link = page.locator('header.top nav a[href$="/oversight/approvals"]')
     expect(approvals_link).to_have_text(t("Approvals"))
     approvals_link.click()

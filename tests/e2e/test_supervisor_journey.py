@@ -116,7 +116,7 @@ def test_supervisor_journey(
     # The supervisor logs in and opens the dashboard from the menu.
     page.goto(f"{live_server.url}/login")
     expect_language(page, "ar")
-    log_in(page, t, "maryam")
+    log_in(page, t, "maryam", live_server)
     overview = page.locator('header.top nav a[href$="/oversight/"]')
     expect(overview).to_have_text(t("Overview"))
     overview.click()

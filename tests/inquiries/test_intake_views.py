@@ -6,7 +6,7 @@ from cases.casework.models import Case
 from cases.extensions import db
 from cases.inquiries import services
 from cases.inquiries.models import Inquiry, InquiryState
-from tests.factories import make_case
+from tests.factories import PASSWORD, make_case
 
 from .factories import make_inquiry
 
@@ -130,11 +130,14 @@ def test_supervisor_decides_family_data_requests(client, auth, caseworker, super
     page = _page(client.get("/oversight/approvals"))
     assert "The family asked to delete their information." in page
     response = client.post(f"/oversight/data-requests/{request.id}/decline", data={"comment": ""})
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert "Say why you decline the request." in _page(response)
     db.session.expire_all()
     assert db.session.get(services.DataRequest, request.id).state == "pending"
+    # Accepting a deletion erases data at once: the supervisor types their password again.
     client.post(
-        f"/oversight/data-requests/{request.id}/accept", data={"comment": "Called the mother"}
+        f"/oversight/data-requests/{request.id}/accept",
+        data={"comment": "Called the mother", "password": PASSWORD},
     )
     db.session.expire_all()
     decided = db.session.get(services.DataRequest, request.id)

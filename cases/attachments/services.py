@@ -273,7 +273,7 @@ def add_to_case(
     actor: User, case: Case, clean: CleanFile, description: str | None = None
 ) -> Attachment:
     """A caseworker or supervisor adds a photo or document to a case they may work on."""
-    if not can_work_on(actor, case):
+    if not can_work_on(actor, case) or case.anonymised_at is not None:
         raise AttachmentError(_l("You cannot add files to this case."))
     _refuse_duplicate(clean, _case_scope(case.id))
     case.last_activity_at = utcnow()
@@ -343,6 +343,28 @@ def attachment_on_case(case: Case, attachment_id: int) -> Attachment | None:
             Attachment.id == attachment_id,
             Attachment.deleted_at.is_(None),
             or_(*_case_scope(case.id)),
+        )
+    )
+
+
+def attachments_for_inquiry(inquiry: Inquiry) -> list[Attachment]:
+    """Files a family sent with an inquiry, newest first."""
+    return list(
+        db.session.scalars(
+            select(Attachment)
+            .where(Attachment.inquiry_id == inquiry.id, Attachment.deleted_at.is_(None))
+            .order_by(Attachment.created_at.desc(), Attachment.id.desc())
+        )
+    )
+
+
+def attachment_on_inquiry(inquiry: Inquiry, attachment_id: int) -> Attachment | None:
+    """The family's file if it came with ``inquiry`` and is not removed."""
+    return db.session.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id,
+            Attachment.inquiry_id == inquiry.id,
+            Attachment.deleted_at.is_(None),
         )
     )
 
@@ -443,6 +465,59 @@ def remove_orphan_files(min_age_seconds: int = 3600) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+# --- key rotation (`flask crypto rotate` and `check`) ----------------------------------------
+
+
+def _live_files() -> list[Path]:
+    names = db.session.scalars(
+        select(Attachment.stored_name).where(Attachment.deleted_at.is_(None))
+    )
+    return [_path(name) for name in names]
+
+
+def rotate_files() -> dict[str, int]:
+    """Re-encrypt every stored file not yet under the first data key; counts only.
+
+    Each file is replaced in one rename, so a reader meanwhile gets the old or the new
+    version, and both decrypt while the old key is still configured.
+    """
+    counts = {"rotated": 0, "current": 0, "unreadable": 0}
+    for path in _live_files():
+        try:
+            token = path.read_bytes()
+            if crypto.is_current_bytes(token):
+                counts["current"] += 1
+                continue
+            fresh = crypto.rotate_bytes(token)
+        except (OSError, crypto.CryptoError):
+            counts["unreadable"] += 1
+            continue
+        spare = path.with_name(path.name + ".rotating")
+        fd = os.open(
+            spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600
+        )
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(fresh)
+        os.replace(spare, path)
+        counts["rotated"] += 1
+    return counts
+
+
+def check_files() -> dict[str, int]:
+    """How many stored files there are, how many no key opens, how many are under an older key."""
+    counts = {"files": 0, "unreadable": 0, "older": 0}
+    for path in _live_files():
+        counts["files"] += 1
+        try:
+            token = path.read_bytes()
+            crypto.decrypt_bytes(token)
+        except (OSError, crypto.CryptoError):
+            counts["unreadable"] += 1
+            continue
+        counts["older"] += not crypto.is_current_bytes(token)
+    return counts
 
 
 # --- timeline -------------------------------------------------------------------------------

@@ -75,6 +75,11 @@ def download(case_id: int, attachment_id: int):
     attachment = services.attachment_on_case(case, attachment_id)
     if attachment is None:
         abort(404)
+    return file_response(attachment, case.reference)
+
+
+def file_response(attachment: Attachment, label: str) -> Response:
+    """The decrypted file (audited), with headers that keep a browser from running it."""
     content = services.open_for(current_user, attachment)
     if content is None:
         abort(404)
@@ -84,7 +89,7 @@ def download(case_id: int, attachment_id: int):
     response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = '{}; filename="{}-{}.{}"'.format(
         "inline" if inline else "attachment",
-        "".join(ch for ch in case.reference if ch.isascii() and (ch.isalnum() or ch == "-")),
+        "".join(ch for ch in label if ch.isascii() and (ch.isalnum() or ch == "-")),
         attachment.id,
         extension or "bin",
     )

@@ -480,3 +480,8 @@ def _require_can_work(actor: User, case: Case) -> None:
     # second lock for callers that are not views (CLI, future API).
     if not can_work_on(actor, case):
         raise CaseRuleError(_l("You cannot change this case."))
+    if case.anonymised_at is not None:
+        # Retention removed the personal data; writing any back would undo the purge.
+        raise CaseRuleError(
+            _l("This case was anonymised under the retention rules and cannot be changed.")
+        )

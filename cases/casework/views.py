@@ -152,6 +152,11 @@ def _case_page(
 @roles(*CASE_STAFF)
 def edit(case_id: int):
     case = get_case(current_user, case_id)
+    if case.anonymised_at is not None:
+        flash(
+            _("This case was anonymised under the retention rules and cannot be changed."), "error"
+        )
+        return redirect(url_for("casework.show", case_id=case.id))
     if request.method == "POST":
         form = CaseForm()
     else:

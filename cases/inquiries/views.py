@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..attachments import services as files
+from ..attachments.views import file_response
 from ..auth.guard import CASE_STAFF, roles
 from ..casework.forms import LABELS
 from ..extensions import db
@@ -38,6 +40,18 @@ def show(inquiry_id: int):
     return _inquiry_page(db.get_or_404(Inquiry, inquiry_id))
 
 
+@bp.route("/<int:inquiry_id>/files/<int:attachment_id>")
+@roles(*CASE_STAFF)
+def family_file(inquiry_id: int, attachment_id: int):
+    """A photo or document the family sent, for triage. Once the inquiry is on a case, its
+    files follow the case's access rules (opened from the case page)."""
+    inquiry = db.get_or_404(Inquiry, inquiry_id)
+    attachment = files.attachment_on_inquiry(inquiry, attachment_id)
+    if attachment is None or inquiry.case_id is not None:
+        abort(404)
+    return file_response(attachment, services.format_reference(inquiry.reference))
+
+
 def _inquiry_page(
     inquiry: Inquiry, attach_form: AttachForm | None = None, reject_form: RejectForm | None = None
 ) -> str:
@@ -45,6 +59,7 @@ def _inquiry_page(
     return render_template(
         "intake/show.html",
         inquiry=inquiry,
+        files=files.attachments_for_inquiry(inquiry) if inquiry.case_id is None else [],
         reference=services.format_reference(inquiry.reference),
         candidates=services.possible_matches(current_user, inquiry),
         confirm_form=ConfirmForm(),

@@ -249,6 +249,34 @@ def test_a_family_sends_a_photo_with_the_inquiry_and_staff_see_it_on_the_case(
     assert CAMERA.encode() not in served.data
 
 
+def test_the_family_photo_is_on_the_intake_page_until_the_inquiry_becomes_a_case(
+    client, auth, caseworker, other_caseworker
+) -> None:
+    client.post(
+        "/inquiry",
+        data=dict(FORM, photo=_file(jpeg_with_gps(), "haidar.jpg")),
+        content_type="multipart/form-data",
+    )
+    attachment = db.session.scalar(select(Attachment))
+    inquiry = db.session.scalar(select(Inquiry))
+    file_url = f"/intake/{inquiry.id}/files/{attachment.id}"
+    auth.login(caseworker)
+    page = _page(client.get(f"/intake/{inquiry.id}"))
+    assert "Photos and documents from the family" in page and file_url in page
+    served = client.get(file_url)
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert served.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert CAMERA.encode() not in served.data
+    assert client.get(f"/intake/{inquiry.id + 1}/files/{attachment.id}").status_code == 404
+
+    # Once on a case, the file follows the case's rules: not through the intake page.
+    inquiries.create_case_from_inquiry(caseworker, inquiry)
+    auth.logout()
+    auth.login(other_caseworker)
+    assert client.get(file_url).status_code == 404
+    assert file_url not in _page(client.get(f"/intake/{inquiry.id}"))
+
+
 def test_a_bad_photo_keeps_everything_the_family_typed(client) -> None:
     response = client.post(
         "/inquiry",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cases.audit.models import AuditEvent
 from cases.casework.models import Case
@@ -78,3 +78,30 @@ def test_pages_cope_with_an_anonymised_case(client, auth, caseworker, supervisor
     auth.login(supervisor)
     assert client.get("/oversight/").status_code == 200
     assert client.get("/oversight/approvals").status_code == 200
+
+
+def test_nothing_can_be_written_back_into_an_anonymised_case(
+    client, auth, caseworker, supervisor
+) -> None:
+    from cases.casework.models import CaseNote
+
+    case = close(caseworker, supervisor, marked_case(caseworker, 2), "duplicate", 100)
+    retention.purge()
+    auth.login(caseworker)
+    page = _page(client.get(f"/cases/{case.id}"))
+    assert "Edit details" not in page and "Add note" not in page
+    assert "Add the file" not in page
+
+    edit = client.get(f"/cases/{case.id}/edit", follow_redirects=True)
+    assert "was anonymised under the retention rules and cannot be changed" in _page(edit)
+    notes_before = db.session.scalar(select(func.count(CaseNote.id)).filter_by(case_id=case.id))
+    client.post(f"/cases/{case.id}/notes", data={"body": "Brother of Ahmed Karim", "kind": "call"})
+    client.post(
+        f"/cases/{case.id}/edit",
+        data={"given_name": "Ahmed", "sex": "male", "governorate_pcode": "IQG07"},
+    )
+    db.session.expire_all()
+    stored = db.session.get(Case, case.id)
+    assert stored.given_name != "Ahmed"
+    after = db.session.scalar(select(func.count(CaseNote.id)).filter_by(case_id=case.id))
+    assert after == notes_before

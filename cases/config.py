@@ -64,6 +64,8 @@ class Config:
         "inquiry_rejected": 30,
         "inquiry_consent_withdrawn": 30,
     }
+    # Records of staff logins (address, browser) and spent invitation links.
+    STAFF_RECORD_DAYS = 90
     CASES_PER_PAGE = 25
     # argon2id parameters (RFC 9106 second recommendation, lower memory for small servers).
     ARGON2_TIME_COST = 3

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..audit import services as audit
 from ..clock import utcnow
@@ -128,3 +128,11 @@ def pending_invitations() -> dict[int, Invitation]:
         .order_by(Invitation.created_at)
     )
     return {invitation.user_id: invitation for invitation in rows}
+
+
+def purge_spent(before: datetime, dry_run: bool = False) -> int:
+    """Delete invitations used or expired before ``before``; returns how many (would) go."""
+    spent = or_(Invitation.used_at < before, Invitation.expires_at < before)
+    if dry_run:
+        return db.session.scalar(select(func.count(Invitation.id)).where(spent)) or 0
+    return db.session.execute(delete(Invitation).where(spent)).rowcount

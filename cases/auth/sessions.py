@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, session
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..audit import services as audit
@@ -215,3 +215,15 @@ def _clean(value: str | None, length: int) -> str | None:
         return None
     # Headers are the client's to choose: no NUL (PostgreSQL refuses it), no unbounded length.
     return value.replace("\x00", "")[:length] or None
+
+
+def purge_old(before: datetime, dry_run: bool = False) -> int:
+    """Delete the records of logins (address, browser) that ended or went idle before
+    ``before``; returns how many (would) go. Retention calls it: staff are data subjects too."""
+    stale = or_(
+        StaffSession.ended_at < before,
+        StaffSession.ended_at.is_(None) & (StaffSession.last_seen_at < before),
+    )
+    if dry_run:
+        return db.session.scalar(select(func.count(StaffSession.id)).where(stale)) or 0
+    return db.session.execute(delete(StaffSession).where(stale)).rowcount

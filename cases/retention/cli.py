@@ -43,6 +43,8 @@ def purge(dry_run: bool, batch_size: int) -> None:
         for item in held:
             click.echo(_line(item) + "  (legal hold: kept)")
         cases = sum(1 for i in due if i.object_type == "case")
+        logins, links = services.purge_staff_records(now, dry_run=True)
+        click.echo(f"Staff records: {logins} old login records and {links} spent invitation links.")
         click.echo(
             f"Dry run: would anonymise {cases} cases and erase {len(due) - cases} inquiries "
             f"(more inquiries may go with their cases); {len(held)} kept by legal hold. "
@@ -53,4 +55,8 @@ def purge(dry_run: bool, batch_size: int) -> None:
     click.echo(
         f"Purged: {summary.cases} cases anonymised, {summary.inquiries} inquiries erased, "
         f"{len(summary.records)} destruction records written; {summary.held} kept by legal hold."
+    )
+    click.echo(
+        f"Staff records: {summary.staff_sessions} old login records and "
+        f"{summary.invitations} spent invitation links deleted."
     )

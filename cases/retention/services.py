@@ -85,6 +85,8 @@ class PurgeSummary:
     inquiries: int = 0
     held: int = 0
     records: list[DestructionRecord] = field(default_factory=list)
+    staff_sessions: int = 0
+    invitations: int = 0
 
 
 @dataclass(frozen=True)
@@ -560,7 +562,23 @@ def purge(
             summary.records += _purge_one(item, actor, now, summary)
         db.session.commit()
     summary.held = len(held_past_retention(now))
+    summary.staff_sessions, summary.invitations = purge_staff_records(now)
+    db.session.commit()
     return summary
+
+
+def purge_staff_records(now: datetime, dry_run: bool = False) -> tuple[int, int]:
+    """(login records, invitation links) older than STAFF_RECORD_DAYS, deleted unless a dry run.
+
+    They hold staff members' addresses and browsers; the audit trail keeps who did what.
+    """
+    from ..auth import invitations, sessions
+
+    before = now - timedelta(days=current_app.config["STAFF_RECORD_DAYS"])
+    return (
+        sessions.purge_old(before, dry_run=dry_run),
+        invitations.purge_spent(before, dry_run=dry_run),
+    )
 
 
 def _purge_one(

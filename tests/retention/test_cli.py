@@ -46,3 +46,33 @@ def test_purge_reports_and_a_second_run_does_nothing(app, runner, caseworker, su
     second = runner.invoke(args=["retention", "purge"])
     assert "0 cases anonymised, 0 inquiries erased, 0 destruction records" in second.output
     assert db.session.scalar(select(func.count(DestructionRecord.id))) == 2
+
+
+def test_old_staff_login_records_and_spent_invitations_go(app, runner, caseworker, admin) -> None:
+    from datetime import timedelta
+
+    from cases.auth import invitations, sessions
+    from cases.auth.models import Invitation, StaffSession
+    from cases.clock import utcnow
+    from cases.extensions import db
+
+    old = utcnow() - timedelta(days=app.config["STAFF_RECORD_DAYS"] + 1)
+    invitations.reset_by_invitation(admin, caseworker)  # (it ends the account's sessions)
+    ended_long_ago, _ = sessions.open_session(caseworker, "10.0.0.1", "Firefox")
+    abandoned, _ = sessions.open_session(caseworker, "10.0.0.2", "Chrome")
+    recent, _ = sessions.open_session(caseworker, "10.0.0.3", "Safari")
+    ended_long_ago.ended_at, ended_long_ago.end_reason = old, "logout"
+    abandoned.last_seen_at = old
+    db.session.execute(db.update(Invitation).values(expires_at=old))
+    db.session.commit()
+
+    dry = runner.invoke(args=["retention", "purge", "--dry-run"])
+    assert "2 old login records and 1 spent invitation links" in dry.output
+    assert db.session.scalar(db.select(db.func.count(StaffSession.id))) == 3
+
+    result = runner.invoke(args=["retention", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "2 old login records and 1 spent invitation links deleted" in result.output
+    left = db.session.scalars(db.select(StaffSession.ip)).all()
+    assert left == ["10.0.0.3"]
+    assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0

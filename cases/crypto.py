@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
         raise RuntimeError(
             "DATA_KEYS and LOOKUP_KEY are not set. Put them in instance/config.py or the "
             "ATHAR_DATA_KEYS and ATHAR_LOOKUP_KEY environment variables "
-            "(`python -m cases.crypto_cli new-keys` prints fresh ones; `make run` writes them "
+            "(`flask crypto new-keys` prints fresh ones; `make run` writes them "
             "for a demo)."
         )
     try:
@@ -112,8 +112,21 @@ def rotate(token: str) -> str:
 
 def is_current(token: str) -> bool:
     """Whether ``token`` is already encrypted under the first key (nothing to rotate)."""
+    return is_current_bytes(token.encode())
+
+
+def rotate_bytes(token: bytes) -> bytes:
+    """``rotate`` for a stored file's bytes."""
     try:
-        _state().current.decrypt(token.encode())
+        return _state().every.rotate(token)
+    except InvalidToken as error:
+        raise CryptoError("stored file does not decrypt with any configured key") from error
+
+
+def is_current_bytes(token: bytes) -> bool:
+    """``is_current`` for a stored file's bytes."""
+    try:
+        _state().current.decrypt(token)
     except InvalidToken:
         return False
     return True

@@ -64,6 +64,9 @@ class Config:
         "inquiry_rejected": 30,
         "inquiry_consent_withdrawn": 30,
     }
+    TOTP_FAILURE_LIMIT = 20  # wrong codes in a row before only an admin can reopen the login
+    # How long a family may open "what we hold about you" after a supervisor accepts.
+    ACCESS_GRANT_DAYS = 30
     # Records of staff logins (address, browser) and spent invitation links.
     STAFF_RECORD_DAYS = 90
     CASES_PER_PAGE = 25
@@ -116,6 +119,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "athar.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(uri)
+    # errors.py logs unexpected exceptions, and a database error quotes the statement's values
+    # (names, notes, what families wrote) unless told not to.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "hide_parameters": True,
+        **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+    }
     if not app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"].startswith(
         "__Host-"
     ):

@@ -215,6 +215,21 @@ def rotate(batch_size: int) -> None:
                 f"{counts['current']} already under the current key, "
                 f"{counts['unreadable']} unreadable"
             )
+    # Uploaded files are encrypted with the same keys: dropping the old key must not lose them.
+    from .attachments.services import rotate_files
+
+    files = rotate_files()
+    unreadable += files["unreadable"]
+    click.echo(
+        f"attachments (files): {files['rotated']} re-encrypted, "
+        f"{files['current']} already under the current key, {files['unreadable']} unreadable"
+        + (f", {files['failed']} could not be written (see the log)" if files["failed"] else "")
+    )
+    if files["failed"]:
+        raise click.ClickException(
+            f"{files['failed']} files could not be rewritten and are still under the old key: "
+            "free disk space and run `flask crypto rotate` again before removing the old key."
+        )
     if unreadable:
         raise click.ClickException(
             f"{unreadable} values do not decrypt with any key in DATA_KEYS and were left as "
@@ -261,6 +276,14 @@ def check() -> None:
             counts = reindex_column(connection, indexed, write=False)
             problems += counts["stale"]
             click.echo(f"{_name(indexed.hash.property.columns[0])}: {counts['stale']} stale")
+    from .attachments.services import check_files
+
+    files = check_files()
+    problems += files["unreadable"]
+    click.echo(
+        f"attachments (files): {files['files']} files, {files['unreadable']} unreadable, "
+        f"{files['older']} under an older key"
+    )
     if problems:
         raise click.ClickException(
             f"{problems} problems. Unreadable values need the key they were encrypted with "

@@ -60,7 +60,13 @@ def test_migrated_audit_trail_is_append_only(fresh_app) -> None:  # noqa: ANN001
             ),
             {"genesis": "0" * 64, "sealed": "f" * 64},
         )
-    for sql in ("UPDATE audit_events SET action = 'logout'", "DELETE FROM audit_events"):
+    attacks = ["UPDATE audit_events SET action = 'logout'", "DELETE FROM audit_events"]
+    if db.engine.dialect.name == "sqlite":
+        attacks.append(
+            "INSERT OR REPLACE INTO audit_events (id, at, action, prev_hash, hash) "
+            "SELECT id, at, 'logout', prev_hash, hash FROM audit_events"
+        )
+    for sql in attacks:
         with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(sql))
     with db.engine.connect() as conn:

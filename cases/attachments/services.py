@@ -30,6 +30,7 @@ import io
 import os
 import re
 import secrets
+import threading
 import time
 import unicodedata
 import warnings
@@ -47,7 +48,7 @@ from sqlalchemy.orm import selectinload
 from .. import crypto
 from ..audit import services as audit
 from ..auth.models import Role, User
-from ..casework.access import can_work_on
+from ..casework.access import can_see_contacts, can_work_on
 from ..casework.models import Case
 from ..casework.timeline import Entry, register_source
 from ..clock import utcnow
@@ -58,6 +59,11 @@ from .models import Attachment, AttachmentKind, AttachmentSource
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 MAX_DIMENSION = 4000  # px on the longer side: plenty to recognise a face or read a document
 MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo passes; larger is refused undecoded
+# PNG and WebP have no reduced-size decoding like JPEG's draft mode: a small, highly compressed
+# 7000x7000 PNG decodes to about 1 GB. Phones send photos as JPEG; a screenshot is far smaller.
+MAX_LOSSLESS_PIXELS = 4096 * 4096
+# Decoding is the one step whose memory a sender controls: at most two at once per process.
+_DECODING = threading.BoundedSemaphore(2)
 JPEG_QUALITY = 85
 NAME_LENGTH = 120
 # Pillow warns above MAX_IMAGE_PIXELS and refuses at twice that; clean_upload turns the warning
@@ -150,8 +156,9 @@ def _reencode_image(data: bytes, expected_format: str) -> tuple[bytes, str]:
         try:
             with Image.open(io.BytesIO(data), formats=[expected_format]) as probe:
                 probe.verify()
-            with Image.open(io.BytesIO(data), formats=[expected_format]) as image:
-                if image.width * image.height > MAX_PIXELS:
+            with _DECODING, Image.open(io.BytesIO(data), formats=[expected_format]) as image:
+                limit = MAX_PIXELS if expected_format == "JPEG" else MAX_LOSSLESS_PIXELS
+                if image.width * image.height > limit:
                     raise Image.DecompressionBombError("too many pixels")
                 if expected_format == "JPEG":
                     # Decode big JPEGs at 1/2, 1/4 or 1/8 scale: far less memory and time.
@@ -323,11 +330,13 @@ def _case_scope(case_id: int) -> list:
     return [Attachment.case_id == case_id, Attachment.inquiry_id.in_(linked)]
 
 
-def attachments_for_case(case: Case, include_removed: bool = False) -> list[Attachment]:
-    """The case's files, newest first."""
+def attachments_for_case(
+    case: Case, include_removed: bool = False, viewer: User | None = None
+) -> list[Attachment]:
+    """The case's files, newest first; for ``viewer``, only those they may open."""
     stmt = (
         select(Attachment)
-        .where(or_(*_case_scope(case.id)))
+        .where(or_(*_case_scope(case.id)), *_hidden_from(viewer, case))
         .options(selectinload(Attachment.uploaded_by), selectinload(Attachment.deleted_by))
         .order_by(Attachment.created_at.desc(), Attachment.id.desc())
     )
@@ -336,13 +345,25 @@ def attachments_for_case(case: Case, include_removed: bool = False) -> list[Atta
     return list(db.session.scalars(stmt))
 
 
-def attachment_on_case(case: Case, attachment_id: int) -> Attachment | None:
-    """The file if it belongs to ``case`` (directly or through an inquiry) and is not removed."""
+def _hidden_from(viewer: User | None, case: Case) -> list:
+    """Files a family sent often show their IDs, phones or faces: like the family's contact
+    details, they are for the case owner and supervisors, not a colleague it is shared with."""
+    if viewer is None or can_see_contacts(viewer, case):
+        return []
+    return [Attachment.source != AttachmentSource.FAMILY]
+
+
+def attachment_on_case(
+    case: Case, attachment_id: int, viewer: User | None = None
+) -> Attachment | None:
+    """The file if it belongs to ``case`` (directly or through an inquiry), is not removed and,
+    for ``viewer``, is one they may open."""
     return db.session.scalar(
         select(Attachment).where(
             Attachment.id == attachment_id,
             Attachment.deleted_at.is_(None),
             or_(*_case_scope(case.id)),
+            *_hidden_from(viewer, case),
         )
     )
 
@@ -395,7 +416,10 @@ def open_for(actor: User, attachment: Attachment) -> bytes | None:
 
 
 def can_remove(actor: User, case: Case, attachment: Attachment) -> bool:
-    """Supervisors, the case owner and whoever uploaded the file may remove it."""
+    """Supervisors, the case owner and whoever uploaded the file may remove it, unless the
+    case is on legal hold."""
+    if case.legal_hold:
+        return False
     return actor.role == Role.SUPERVISOR or (
         actor.role == Role.CASEWORKER
         and can_work_on(actor, case)
@@ -407,6 +431,11 @@ def remove(actor: User, case: Case, attachment: Attachment) -> None:
     """Delete the file's bytes for good; the row stays as a trace without name or description."""
     if attachment.removed:
         return
+    if case.legal_hold:
+        # Removal destroys the bytes for good: evidence a hold keeps for a court.
+        raise AttachmentError(
+            _l("The case is on legal hold: nothing can be deleted until a supervisor lifts it.")
+        )
     if not can_remove(actor, case, attachment):
         raise AttachmentError(_l("Only the case owner or a supervisor can remove this file."))
     attachment.deleted_at = utcnow()
@@ -483,7 +512,7 @@ def rotate_files() -> dict[str, int]:
     Each file is replaced in one rename, so a reader meanwhile gets the old or the new
     version, and both decrypt while the old key is still configured.
     """
-    counts = {"rotated": 0, "current": 0, "unreadable": 0}
+    counts = {"rotated": 0, "current": 0, "unreadable": 0, "failed": 0}
     for path in _live_files():
         try:
             token = path.read_bytes()
@@ -495,12 +524,17 @@ def rotate_files() -> dict[str, int]:
             counts["unreadable"] += 1
             continue
         spare = path.with_name(path.name + ".rotating")
-        fd = os.open(
-            spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600
-        )
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(fresh)
-        os.replace(spare, path)
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+            with os.fdopen(os.open(spare, flags, 0o600), "wb") as handle:
+                handle.write(fresh)
+            os.replace(spare, path)
+        except OSError:
+            # A full disk: the file stays as it was, under the old key; the count says so.
+            spare.unlink(missing_ok=True)
+            current_app.logger.exception("attachment %s could not be rotated", path.name)
+            counts["failed"] += 1
+            continue
         counts["rotated"] += 1
     return counts
 

@@ -51,10 +51,15 @@ SQLITE_TRIGGERS = (
     f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
     "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
     f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
+    # INSERT OR REPLACE deletes the row it collides with without firing DELETE triggers.
+    "CREATE TRIGGER audit_events_no_replace BEFORE INSERT ON audit_events "  # noqa: S608
+    "WHEN EXISTS (SELECT 1 FROM audit_events WHERE id = NEW.id) "
+    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END",
 )
 SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS audit_events_no_update",
     "DROP TRIGGER IF EXISTS audit_events_no_delete",
+    "DROP TRIGGER IF EXISTS audit_events_no_replace",
 )
 POSTGRES_TRIGGERS = (
     f"""CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger

@@ -41,6 +41,7 @@ ACCOUNT_ACTIONS = (
     "totp_enable",
     "totp_disable",
     "totp_reset",
+    "totp_locked",
     "recovery_code_used",
     "recovery_codes_new",
 )

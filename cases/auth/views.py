@@ -88,13 +88,7 @@ def login():
         if user is not None:
             _fresh_session()
             if user.has_two_factor:
-                # Not logged in yet: the code comes next, within a few minutes.
-                session[PENDING_KEY] = {
-                    "user": user.id,
-                    "at": int(time.time()),
-                    "next": safe_next(form.next.data, ""),
-                }
-                return redirect(url_for("auth.login_code"))
+                return _await_code(user, safe_next(form.next.data, ""))
             login_user(user)
             start_session()
             return redirect(safe_next(form.next.data, home_for(user)))
@@ -118,6 +112,23 @@ def _fresh_session() -> None:
 PENDING_KEY = "login_pending"
 
 
+def _await_code(user: User, next_page: str) -> Response:
+    """The password was right: not logged in yet, the code comes next within a few minutes."""
+    session[PENDING_KEY] = {
+        "user": user.id,
+        "at": int(time.time()),
+        "password": _password_mark(user),
+        "next": next_page,
+    }
+    return redirect(url_for("auth.login_code"))
+
+
+def _password_mark(user: User) -> str:
+    # Ties the waiting state to the password that was typed: once it is changed or reset (it
+    # may have leaked), a half-finished login with the old one cannot be completed.
+    return crypto.blind_index(user.password_hash, "login-pending")[:32]
+
+
 def _pending_user() -> User | None:
     """The account whose password was just right, while its few minutes for the code last."""
     pending = session.get(PENDING_KEY)
@@ -130,6 +141,8 @@ def _pending_user() -> User | None:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.active or not user.has_two_factor:
+        return None
+    if pending.get("password") != _password_mark(user):
         return None
     return user
 
@@ -170,7 +183,11 @@ def login_code():
         return redirect(url_for("auth.login"))
     form = LoginCodeForm()
     if form.validate_on_submit():
-        used = totp.check_second_factor(user, form.code.data)
+        try:
+            used = totp.check_second_factor(user, form.code.data)
+        except totp.SecondFactorLockedError as error:
+            flash(str(error), "error")
+            return render_template("auth/login_code.html", form=form), 200
         if used is not None:
             target = safe_next(session[PENDING_KEY].get("next"), home_for(user))
             _fresh_session()
@@ -395,6 +412,12 @@ def accept_invitation(token: str):
         except invitations.InvitationUsedError:
             return _invalid_invitation()
         else:
+            if user.has_two_factor:
+                # A reset link replaces the password, never the phone: whoever intercepted
+                # the link still needs a code.
+                _log_out_here()
+                flash(_("Your password is set. Now enter the code from your phone."), "success")
+                return _await_code(user, "")
             _log_in_fresh(user)
             flash(_("Your password is set. Welcome to Athar."), "success")
             return redirect(home_for(user))
@@ -412,10 +435,15 @@ def _invalid_invitation():  # noqa: ANN202
     return render_template("auth/invitation.html", invitation=None, form=None), 404
 
 
-def _log_in_fresh(user: User) -> None:
-    """A new session for ``user``: whoever was logged in in this browser is logged out."""
+def _log_out_here() -> None:
+    """Whoever was logged in in this browser is logged out; a fresh session starts."""
     if current_user.is_authenticated:
         end_session("logout")
     _fresh_session()
+
+
+def _log_in_fresh(user: User) -> None:
+    """A new session for ``user``: whoever was logged in in this browser is logged out."""
+    _log_out_here()
     login_user(user)
     start_session()

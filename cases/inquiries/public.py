@@ -212,6 +212,7 @@ REQUEST_SENT = {
 
 @bp.route("/check/<any(withdraw, delete, access):what>", methods=["POST"])
 @public
+@limiter.limit(_config("INQUIRY_SUBMIT_LIMIT"))
 def data_request(what: str):
     inquiry = _family_inquiry(writable=True)
     form = DeletionRequestForm() if what == "delete" else ConfirmForm()

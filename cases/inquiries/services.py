@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -269,14 +270,17 @@ def family_requests(inquiry: Inquiry) -> list[DataRequest]:
     )
 
 
-def access_granted(inquiry: Inquiry) -> bool:
-    """Has a supervisor accepted this family's request to see what we hold about them?"""
+def access_granted(inquiry: Inquiry, now: datetime | None = None) -> bool:
+    """Has a supervisor accepted this family's request to see what we hold about them, within
+    ACCESS_GRANT_DAYS? A grant that never ended would show the family's data to whoever holds
+    their reference and code years later; they can simply ask again."""
     if inquiry.state == InquiryState.ERASED:
         return False
+    since = (now or utcnow()) - timedelta(days=current_app.config["ACCESS_GRANT_DAYS"])
     accepted = select(DataRequest.id).filter_by(
         inquiry_id=inquiry.id, kind=RequestKind.ACCESS, state=RequestState.ACCEPTED
     )
-    return db.session.scalar(accepted.limit(1)) is not None
+    return db.session.scalar(accepted.where(DataRequest.decided_at >= since).limit(1)) is not None
 
 
 @dataclass
@@ -531,6 +535,11 @@ def attach_to_case(actor: User, inquiry: Inquiry, case: Case) -> Case:
     _require_new(inquiry)
     if not can_work_on(actor, case):
         raise InquiryError(_l("You cannot work on that case; ask its caseworker or a supervisor."))
+    if case.anonymised_at is not None:
+        # The family's name and phone would be written back into a purged case.
+        raise InquiryError(
+            _l("This case was anonymised under the retention rules and cannot be changed.")
+        )
     known = {(c.name, c.phone_e164) for c in case.contacts}
     contact = _contact_of(inquiry)
     if (contact.name, contact.phone_e164) not in known:

@@ -20,10 +20,15 @@ SQLITE_UP = (
     "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
     "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
     "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    # INSERT OR REPLACE deletes the old row without firing DELETE triggers.
+    "CREATE TRIGGER audit_events_no_replace BEFORE INSERT ON audit_events "
+    "WHEN EXISTS (SELECT 1 FROM audit_events WHERE id = NEW.id) "
+    "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
 )
 SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS audit_events_no_update",
     "DROP TRIGGER IF EXISTS audit_events_no_delete",
+    "DROP TRIGGER IF EXISTS audit_events_no_replace",
 )
 POSTGRES_UP = (
     """CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger

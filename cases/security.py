@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import io
+from typing import IO
+
+from flask import Flask, Request, Response, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -11,7 +14,24 @@ CSP = (
 )
 
 
+class InMemoryUploadRequest(Request):
+    """Uploads stay in memory: Werkzeug would spool any request over 500 KB to a temporary
+    file, so a family's photo would sit unencrypted on disk before it is cleaned and encrypted.
+    MAX_CONTENT_LENGTH bounds the memory this takes."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        return io.BytesIO()
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = InMemoryUploadRequest
+
     @app.after_request
     def set_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)

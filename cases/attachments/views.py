@@ -38,7 +38,7 @@ class Section:
 @bp.app_template_global()
 def attachment_section(case: Case) -> Section:
     """The files section of the case page; a failed upload leaves its form on ``g``."""
-    items = services.attachments_for_case(case)
+    items = services.attachments_for_case(case, viewer=current_user)
     return Section(
         items=items,
         form=g.get("attachment_form") or AttachmentForm(),
@@ -72,7 +72,7 @@ def upload(case_id: int):
 @roles(*CASE_STAFF)
 def download(case_id: int, attachment_id: int):
     case = get_case(current_user, case_id)
-    attachment = services.attachment_on_case(case, attachment_id)
+    attachment = services.attachment_on_case(case, attachment_id, viewer=current_user)
     if attachment is None:
         abort(404)
     return file_response(attachment, case.reference)
@@ -104,7 +104,7 @@ def file_response(attachment: Attachment, label: str) -> Response:
 @roles(*CASE_STAFF)
 def remove(case_id: int, attachment_id: int):
     case = get_case(current_user, case_id)
-    attachment = services.attachment_on_case(case, attachment_id)
+    attachment = services.attachment_on_case(case, attachment_id, viewer=current_user)
     if attachment is None:
         abort(404)
     if ConfirmForm().validate_on_submit():

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..attachments import services as files
 from ..attachments.views import file_response
 from ..auth.guard import CASE_STAFF, roles
+from ..casework.access import can_see_contacts, can_work_on
 from ..casework.forms import LABELS
 from ..extensions import db
 from . import services
@@ -34,10 +35,20 @@ def queue():
     )
 
 
+def _get_inquiry(inquiry_id: int) -> Inquiry:
+    """An inquiry waiting in the queue is open to all case staff, who triage together; once it
+    is on a case it follows that case's access rules (ids are sequential: no reading every
+    family's name and phone by counting)."""
+    inquiry = db.get_or_404(Inquiry, inquiry_id)
+    if inquiry.case is not None and not can_work_on(current_user, inquiry.case):
+        abort(404)
+    return inquiry
+
+
 @bp.route("/<int:inquiry_id>")
 @roles(*CASE_STAFF)
 def show(inquiry_id: int):
-    return _inquiry_page(db.get_or_404(Inquiry, inquiry_id))
+    return _inquiry_page(_get_inquiry(inquiry_id))
 
 
 @bp.route("/<int:inquiry_id>/files/<int:attachment_id>")
@@ -45,7 +56,7 @@ def show(inquiry_id: int):
 def family_file(inquiry_id: int, attachment_id: int):
     """A photo or document the family sent, for triage. Once the inquiry is on a case, its
     files follow the case's access rules (opened from the case page)."""
-    inquiry = db.get_or_404(Inquiry, inquiry_id)
+    inquiry = _get_inquiry(inquiry_id)
     attachment = files.attachment_on_inquiry(inquiry, attachment_id)
     if attachment is None or inquiry.case_id is not None:
         abort(404)
@@ -59,6 +70,7 @@ def _inquiry_page(
     return render_template(
         "intake/show.html",
         inquiry=inquiry,
+        show_contact=inquiry.case is None or can_see_contacts(current_user, inquiry.case),
         files=files.attachments_for_inquiry(inquiry) if inquiry.case_id is None else [],
         reference=services.format_reference(inquiry.reference),
         candidates=services.possible_matches(current_user, inquiry),
@@ -73,7 +85,7 @@ def _inquiry_page(
 @bp.route("/<int:inquiry_id>/create-case", methods=["POST"])
 @roles(*CASE_STAFF)
 def create_case(inquiry_id: int):
-    inquiry = db.get_or_404(Inquiry, inquiry_id)
+    inquiry = _get_inquiry(inquiry_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("intake.show", inquiry_id=inquiry.id))
     try:
@@ -88,7 +100,7 @@ def create_case(inquiry_id: int):
 @bp.route("/<int:inquiry_id>/attach", methods=["POST"])
 @roles(*CASE_STAFF)
 def attach(inquiry_id: int):
-    inquiry = db.get_or_404(Inquiry, inquiry_id)
+    inquiry = _get_inquiry(inquiry_id)
     form = AttachForm()
     if form.validate_on_submit():
         case = services.find_case_by_reference(current_user, form.case_reference.data)
@@ -108,7 +120,7 @@ def attach(inquiry_id: int):
 @bp.route("/<int:inquiry_id>/reject", methods=["POST"])
 @roles(*CASE_STAFF)
 def reject(inquiry_id: int):
-    inquiry = db.get_or_404(Inquiry, inquiry_id)
+    inquiry = _get_inquiry(inquiry_id)
     form = RejectForm()
     if form.validate_on_submit():
         try:

@@ -76,6 +76,13 @@ def test_huge_dimensions_are_refused_before_decoding(app) -> None:
         assert message == "The image is too large. Please send a smaller photo."
 
 
+def test_a_lossless_image_too_big_to_decode_safely_is_refused(app) -> None:
+    # 5000x5000 is within the JPEG limit but would decode to ~100 MB as a PNG, undrafted.
+    message = _refusal(png_claiming(5_000, 5_000), "screenshot.png")
+    assert message == "The image is too large. Please send a smaller photo."
+    assert services.MAX_LOSSLESS_PIXELS < 5_000 * 5_000 < services.MAX_PIXELS
+
+
 def test_a_file_over_the_size_limit_is_refused_with_the_limit(app) -> None:
     app.config["ATTACHMENT_MAX_BYTES"] = 2 * 1024 * 1024
     message = _refusal(b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024), "big.pdf")

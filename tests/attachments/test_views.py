@@ -194,6 +194,32 @@ def test_a_shared_colleague_sees_but_cannot_remove(
     assert db.session.get(Attachment, attachment.id).deleted_at is None
 
 
+def test_family_files_are_for_the_owner_and_supervisors_like_their_contacts(
+    client, auth, caseworker, other_caseworker, supervisor
+) -> None:
+    client.post(
+        "/inquiry",
+        data=dict(FORM, photo=_file(jpeg_with_gps(), "haidar.jpg")),
+        content_type="multipart/form-data",
+    )
+    family_file = db.session.scalar(select(Attachment))
+    case = inquiries.create_case_from_inquiry(caseworker, db.session.scalar(select(Inquiry)))
+    staff_file = _add(caseworker, case)
+    casework.share_case(caseworker, case, other_caseworker)
+
+    auth.login(other_caseworker)
+    page = _page(client.get(f"/cases/{case.id}"))
+    assert _url(case, staff_file) in page and _url(case, family_file) not in page
+    assert client.get(_url(case, family_file)).status_code == 404
+    assert client.get(_url(case, staff_file)).status_code == 200
+    auth.logout()
+    for allowed in (caseworker, supervisor):
+        auth.login(allowed)
+        assert _url(case, family_file) in _page(client.get(f"/cases/{case.id}"))
+        assert client.get(_url(case, family_file)).status_code == 200
+        auth.logout()
+
+
 def test_admins_are_refused_and_anonymous_visitors_sent_to_log_in(
     client, auth, caseworker, admin, case
 ) -> None:

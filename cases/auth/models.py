@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
+    # Wrong second-step codes in a row; at TOTP_FAILURE_LIMIT only an admin reset opens it again.
+    totp_failures: Mapped[int] = mapped_column(default=0)
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

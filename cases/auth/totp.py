@@ -18,6 +18,7 @@ from typing import Literal
 
 import pyotp
 import segno
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from pyotp.utils import strings_equal
 from sqlalchemy import func, or_, select, update
@@ -217,6 +218,7 @@ def _clear(user: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
+    user.totp_failures = 0
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
 
@@ -287,11 +289,45 @@ def use_recovery_code(user: User, code: str) -> bool:
     return False
 
 
+class SecondFactorLockedError(AccountError):
+    """Too many wrong codes in a row: only an admin's reset opens the second step again."""
+
+
+def locked(user: User) -> bool:
+    return user.totp_failures >= current_app.config["TOTP_FAILURE_LIMIT"]
+
+
 def check_second_factor(user: User, code: str) -> Literal["totp", "recovery"] | None:
-    """The login's second step: an app code or a recovery code; a failure is audited."""
+    """The login's second step: an app code or a recovery code; a failure is audited.
+
+    The rate limit slows guessing; this cap ends it. Whoever keeps getting codes wrong holds the
+    password but not the phone, so after TOTP_FAILURE_LIMIT wrong codes in a row (NIST SP
+    800-63B allows at most 100) the account waits for an admin, who can also change the password.
+    """
+    if locked(user):
+        audit.record("login_failed", "user", user.id, commit=True)
+        raise SecondFactorLockedError(
+            _l(
+                "Too many wrong codes were entered for this account. Ask an administrator to "
+                "reset your two-factor authentication."
+            ),
+            "code",
+        )
+    used: Literal["totp", "recovery"] | None = None
     if verify_code(user, code):
-        return "totp"
-    if use_recovery_code(user, code):
-        return "recovery"
+        used = "totp"
+    elif use_recovery_code(user, code):
+        used = "recovery"
+    if used is not None:
+        if user.totp_failures:
+            user.totp_failures = 0
+            db.session.commit()
+        return used
+    db.session.execute(
+        update(User).where(User.id == user.id).values(totp_failures=User.totp_failures + 1)
+    )
+    db.session.refresh(user, ["totp_failures"])
+    if locked(user):
+        audit.record("totp_locked", "user", user.id)
     audit.record("login_failed", "user", user.id, commit=True)
     return None

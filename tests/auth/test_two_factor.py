@@ -488,3 +488,27 @@ def test_a_password_waiting_for_its_code_is_not_yet_a_login(client, supervisor):
     pass_second_step(client, supervisor.username, response)
     db.session.refresh(supervisor)
     assert supervisor.last_login_at is not None and supervisor.last_login_at != before
+
+
+def test_wrong_codes_in_a_row_lock_the_login_until_an_admin_resets(
+    app, client, supervisor, admin
+) -> None:
+    # The rate limit only slows a thief who has the password; the cap ends the guessing.
+    app.config["TOTP_FAILURE_LIMIT"] = 3
+    app.config["LOGIN_CODE_LIMIT_PER_ACCOUNT"] = "100 per minute"
+    good = totp_code(supervisor)
+    wrong = f"{(int(good) + 1) % 1_000_000:06d}"
+    _password_step(client, supervisor)
+    client.post("/login/code", data={"code": wrong})
+    client.post("/login/code", data={"code": good})  # a success in between starts the count anew
+    client.post("/logout")
+    _password_step(client, supervisor)
+    for _ in range(3):
+        client.post("/login/code", data={"code": wrong})
+    locked = client.post("/login/code", data={"code": totp_code(supervisor)})
+    assert "Too many wrong codes were entered for this account" in locked.get_data(as_text=True)
+    assert not _logged_in(client)
+    assert db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="totp_locked")) == 1
+
+    totp.reset(supervisor, admin, PASSWORD)
+    assert supervisor.totp_failures == 0 and not supervisor.has_two_factor

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -93,6 +95,12 @@ def test_access_request_opens_the_what_we_hold_page(
     assert other.id != inquiry.id
     timeline = _page(client.get(f"/cases/{case.id}"))
     assert "Decision on a family's request" in timeline
+
+    # The grant ends: whoever holds the reference and code years later sees nothing.
+    decided.decided_at -= timedelta(days=app.config["ACCESS_GRANT_DAYS"] + 1)
+    db.session.commit()
+    assert family.get("/check/held").status_code == 302
+    assert "See what we hold about you" not in _page(family.get("/check/result"))
 
 
 # --- correction ----------------------------------------------------------------------------

@@ -92,6 +92,12 @@ def enrolment_redirect() -> Response | None:
 
 
 def init_app(app: Flask) -> None:
+    @app.context_processor
+    def enrolment_state() -> dict:
+        # While enrolment is required every other link would bounce back: the menu hides.
+        waiting = current_user.is_authenticated and totp.needs_enrolment(current_user)
+        return {"awaiting_enrolment": waiting}
+
     @app.before_request
     def enforce_access():  # noqa: ANN202 - Flask hook
         if request.endpoint is None:

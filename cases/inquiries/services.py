@@ -522,9 +522,14 @@ def create_case_from_inquiry(actor: User, inquiry: Inquiry) -> Case:
 
 
 def _contact_of(inquiry: Inquiry) -> ContactDetails:
+    # The family picked a relationship from a list; the case file holds it as words, in the
+    # caseworker's language, as if they had typed it ("sister" would read as a code).
+    from .forms import RELATIONSHIPS
+
+    code = inquiry.inquirer_relationship
     return ContactDetails(
         name=inquiry.inquirer_name,
-        relationship=inquiry.inquirer_relationship,
+        relationship=str(RELATIONSHIPS[code]) if code in RELATIONSHIPS else code,
         phone_e164=inquiry.inquirer_phone,
         preferred_language=inquiry.inquirer_language,
     )

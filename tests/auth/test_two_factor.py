@@ -512,3 +512,15 @@ def test_wrong_codes_in_a_row_lock_the_login_until_an_admin_resets(
 
     totp.reset(supervisor, admin, PASSWORD)
     assert supervisor.totp_failures == 0 and not supervisor.has_two_factor
+
+
+def test_the_menu_hides_while_enrolment_is_required(client, auth, admin) -> None:
+    """Every other link would only bounce back to the enrolment page."""
+    unenrolled = make_user("new-sup", Role.SUPERVISOR, two_factor=False)
+    auth.login(unenrolled)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    assert 'href="/oversight/"' not in page and 'href="/cases/"' not in page
+    assert "Log out" in page
+    auth.logout()
+    auth.login(admin)
+    assert 'href="/admin/users"' in client.get("/admin/users").get_data(as_text=True)

@@ -106,6 +106,8 @@ def test_creating_a_case_carries_the_fields_over(app, caseworker) -> None:
     assert case.travel_company == "شركة الرافدين للسفر"
     assert case.owner_id == caseworker.id
     assert [(c.name, c.phone_e164) for c in case.contacts] == [("زينب كاظم", "+9647801234567")]
+    # In words, as a caseworker would have typed it, not the form's code.
+    assert case.contacts[0].relationship_to_person in {"Mother", "الأم", "أم"}
     assert inquiry.state == InquiryState.LINKED and inquiry.case_id == case.id
     kinds = [e.kind for e in case_timeline(case)]
     assert "inquiry_linked" in kinds

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import traceback
+
+from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -54,9 +57,37 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):  # noqa: ANN202
-        app.logger.exception("Unhandled error", exc_info=error)
+        log_unexpected(error)
         return render_error(500)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):  # noqa: ANN202
         return render_error(500)
+
+
+def log_unexpected(error: Exception) -> None:
+    """Log an unhandled error for the operators, without the personal data it may quote.
+
+    A database error's message can hold the values of the statement: SQLAlchemy's parameters
+    are hidden (hide_parameters), but PostgreSQL itself repeats values in its DETAIL ("Key
+    (username)=(zainab) already exists") and in messages such as "invalid input syntax". For
+    those only the error class, SQLSTATE, table, column and constraint go to the log, with the
+    stack's frames.
+    """
+    if not isinstance(error, DBAPIError):
+        current_app.logger.exception("Unhandled error", exc_info=error)
+        return
+    original = error.orig
+    diag = getattr(original, "diag", None)
+    facts = {
+        "error": type(original).__name__,
+        "sqlstate": getattr(original, "sqlstate", None),
+        "table": getattr(diag, "table_name", None),
+        "column": getattr(diag, "column_name", None),
+        "constraint": getattr(diag, "constraint_name", None),
+    }
+    if diag is None:  # SQLite's messages name the constraint and never quote values
+        facts["message"] = str(original)
+    summary = " ".join(f"{key}={value}" for key, value in facts.items() if value)
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    current_app.logger.error("Unhandled database error: %s\n%s", summary, frames)

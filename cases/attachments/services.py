@@ -162,7 +162,10 @@ def _reencode_image(data: bytes, expected_format: str) -> tuple[bytes, str]:
                     raise Image.DecompressionBombError("too many pixels")
                 if expected_format == "JPEG":
                     # Decode big JPEGs at 1/2, 1/4 or 1/8 scale: far less memory and time.
-                    image.draft("RGB", (MAX_DIMENSION, MAX_DIMENSION))
+                    # draft() keeps a scale only if both sides stay at least the size asked
+                    # for, so ask for the image's own shape with the long side at the cap.
+                    ratio = min(1.0, MAX_DIMENSION / max(image.size))
+                    image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 clean = _pixels_only(upright)
@@ -190,7 +193,11 @@ def _pixels_only(image: Image.Image) -> Image.Image:
             image = image.convert("RGB")  # an alpha channel nobody uses: JPEG is smaller
     else:
         image = image.convert("RGB")
-    return Image.frombytes(image.mode, image.size, image.tobytes())
+    # Pasting copies the pixels once into an image that never had any metadata (frombytes of
+    # tobytes would hold two extra copies of a large photo at once).
+    clean = Image.new(image.mode, image.size)
+    clean.paste(image)
+    return clean
 
 
 def safe_original_name(filename: str | None) -> str | None:

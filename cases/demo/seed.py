@@ -50,6 +50,7 @@ from ..casework.models import (
 from ..casework.services import REFERENCE_ALPHABET, CaseDetails, birth_year_key
 from ..extensions import db
 from ..identity_documents import DOCUMENT_INDEX
+from ..matching import keys
 from ..matching.normalize import index_tokens, normalize_arabic
 from ..phones import PHONE_INDEX
 from . import names
@@ -339,6 +340,13 @@ def _part_tokens(part: str) -> frozenset[str]:
     return frozenset(index_tokens(part))
 
 
+# Skeletons are cached like tokens; tests compare them with what refresh_search_keys stores.
+_part_skeleton = cache(keys.part_skeleton)
+# No compound spans two parts, so the first token of the mother's triple name is that of her
+# given name.
+_first_skeleton = cache(keys.first_skeleton)
+
+
 @cache
 def _subdistricts() -> dict[str, tuple[str, ...]]:
     """Arabic names of each district's sub-districts, used as localities."""
@@ -471,10 +479,9 @@ class _Generator:
         grandfather = ELDER_MEN.pick(rng)
         great = ELDER_MEN.pick(rng) if rng.random() < 0.5 else None
         laqab = LAQABS.pick(rng) if rng.random() < 0.75 else None
+        mother_given = MOTHERS.pick(rng) if rng.random() < 0.85 else None
         mother = (
-            f"{MOTHERS.pick(rng)} {ELDER_MEN.pick(rng)} {ELDER_MEN.pick(rng)}"
-            if rng.random() < 0.85
-            else None
+            f"{mother_given} {ELDER_MEN.pick(rng)} {ELDER_MEN.pick(rng)}" if mother_given else None
         )
         parts = [p for p in (given, father, grandfather, great, laqab) if p]
         arabic_name = " ".join(parts)
@@ -562,8 +569,9 @@ class _Generator:
         if country == "RU" and rng.random() < 0.1:
             batch.phones.append(_phone_row(case_id, f"+79{rng.randrange(10**9):09d}"))
 
-        for token in sorted({t[:80] for t in tokens}):
-            batch.tokens.append({"case_id": case_id, "token": token})
+        skeletons = keys.stored_token_skeletons(t[:80] for t in tokens)
+        for token in sorted(skeletons):
+            batch.tokens.append({"case_id": case_id, "token": token, "skeleton": skeletons[token]})
 
         updated, last_activity = self._history(
             case_id, batch, created, owner, creator, status, closure, path, slots
@@ -609,6 +617,11 @@ class _Generator:
                 ),
                 "distinguishing_marks": rng.choice(MARKS) if rng.random() < 0.3 else None,
                 "name_key": normalize_arabic(arabic_name)[:400],
+                "given_skel": _part_skeleton(given),
+                "father_skel": _part_skeleton(father),
+                "grandfather_skel": _part_skeleton(grandfather),
+                "laqab_skel": _part_skeleton(laqab),
+                "mother_skel": _first_skeleton(mother_given),
                 "legal_hold": False,
             }
         )

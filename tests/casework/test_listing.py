@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from html import unescape
 
 import pytest
 
 from cases.auth.models import Role
-from cases.casework.listing import CaseFilter, filtered_cases
+from cases.casework import listing
+from cases.casework.listing import CaseFilter, bounded_count, filtered_cases
 from cases.casework.models import Case, CaseStatus
 from cases.casework.services import share_case
 from cases.extensions import db
@@ -189,6 +191,112 @@ def test_search_reaches_name_as_entered_and_aliases(supervisor, caseworker):
 def test_nothing_found_for_an_unknown_name(supervisor, caseworker):
     person(caseworker, "علي")
     assert found(supervisor, q="زيد") == []
+
+
+# --- cross-script search (skeletons) ---------------------------------------------------------
+
+
+def listed(client, query: str) -> str:
+    response = client.get("/cases/", query_string={"q": query})
+    assert response.status_code == 200
+    return unescape(response.get_data(as_text=True))
+
+
+def test_latin_query_finds_the_arabic_only_case_over_http(client, auth, supervisor, caseworker):
+    target = person(caseworker, "محمد", father_name="عماد", grandfather_name="جبار")
+    brother = person(caseworker, "علي", father_name="عماد", grandfather_name="جبار")
+    cousin = person(caseworker, "محمد", father_name="كاظم")
+    auth.login(supervisor)
+
+    text = listed(client, "Mohammed Imad")
+    assert "1 case found" in text
+    assert target.reference in text
+    assert brother.reference not in text and cousin.reference not in text
+
+
+def test_cyrillic_query_finds_the_arabic_case_over_http(client, auth, supervisor, caseworker):
+    hussein = person(caseworker, "حسين", father_name="كاظم")
+    haider = person(caseworker, "حيدر", father_name="كاظم")
+    auth.login(supervisor)
+
+    text = listed(client, "Хусейн Казим")
+    assert hussein.reference in text and haider.reference not in text
+    assert "1 case found" in text
+
+
+def test_diacritics_in_the_stored_name_over_http(client, auth, supervisor, caseworker):
+    target = person(caseworker, "مُحَمَّد")
+    other = person(caseworker, "علي")
+    auth.login(supervisor)
+
+    text = listed(client, "محمد")
+    assert target.reference in text and other.reference not in text
+
+
+def test_arabic_query_finds_a_latin_only_spelling(supervisor, caseworker):
+    # A case registered from a Russian document, Cyrillic alias only besides the Latin name.
+    target = person(caseworker, "Mohammed", latin=["Muhammad Kadhim"], aliases=["Мохаммед"])
+    person(caseworker, "Ahmed", latin=["Ahmed Kazim"])
+    assert found(supervisor, q="محمد كاظم") == [target.id]
+
+
+def test_arabic_query_does_not_list_other_arabic_names_with_its_skeleton(supervisor, caseworker):
+    # حسن and حسين share a skeleton: an Arabic query meets Arabic names as written, and
+    # only Latin or Cyrillic spellings through the skeleton (there, Hussein cannot be told
+    # from Hassan).
+    hassan = person(caseworker, "حسن")
+    hussein = person(caseworker, "حسين")
+    hussein_latin = person(caseworker, "Hussein")
+    assert sorted(found(supervisor, q="حسن")) == ids(hassan, hussein_latin)
+    assert sorted(found(supervisor, q="حسين")) == ids(hussein, hussein_latin)
+
+
+@pytest.mark.parametrize("query", ["Muhammad", "Mohamed", "Мухаммед", "Mohammed", "MOHAMMAD"])
+def test_every_full_spelling_finds_the_arabic_case(supervisor, caseworker, query):
+    # Skeletons match whole words: a Latin prefix ("Moha") only finds Latin spellings.
+    target = person(caseworker, "محمد")
+    person(caseworker, "احمد")
+    assert found(supervisor, q=query) == [target.id]
+
+
+def test_prefix_of_a_latin_spelling_is_not_stretched_to_skeletons(supervisor, caseworker):
+    # "Hus" is a prefix search; its skeleton (HS) is not a name any case has.
+    target = person(caseworker, "حسين", latin=["Hussein"])
+    person(caseworker, "حسن")
+    assert found(supervisor, q="Hus") == [target.id]
+
+
+def test_abu_written_apart_finds_the_joined_arabic_kunya(supervisor, caseworker):
+    target = person(caseworker, "علي", aliases=["ابو زهراء"])
+    person(caseworker, "حسن", aliases=["ابو علي"])
+    assert found(supervisor, q="Abu Zahraa") == [target.id]
+
+
+def test_a_broad_search_lists_and_counts_the_same_cases(supervisor, caseworker, monkeypatch):
+    # Past SEARCH_IDS_INLINE matches the ids stay in a subquery, checked case by case in sort
+    # order ("cases.id + 0"); for an unscoped list bounded_count makes it an indexed IN again.
+    cases = [person(caseworker, "حسين"), person(caseworker, "Hussein"), person(caseworker, "حسن")]
+    person(caseworker, "علي")
+    for days, case in enumerate(cases):
+        _with_activity(case, days)
+    for viewer in (supervisor, caseworker):
+        monkeypatch.setattr(listing, "SEARCH_IDS_INLINE", 5_000)
+        narrow = filtered_cases(viewer, CaseFilter(q="Husain"), today=TODAY)
+        expected = ([c.id for c in db.session.scalars(narrow)], bounded_count(narrow))
+        assert expected == (ids(*cases), 3)
+
+        monkeypatch.setattr(listing, "SEARCH_IDS_INLINE", 1)
+        broad = filtered_cases(viewer, CaseFilter(q="Husain"), today=TODAY)
+        assert "cases.id + " in str(broad.compile())
+        assert ([c.id for c in db.session.scalars(broad)], bounded_count(broad)) == expected
+        assert bounded_count(broad, cap=1) == 2
+
+
+def test_skeleton_hits_still_need_every_query_word(supervisor, caseworker):
+    both = person(caseworker, "حسين", father_name="جبار")
+    first_only = person(caseworker, "حسين", father_name="كاظم")
+    assert found(supervisor, q="Hussein Jabbar") == [both.id]
+    assert sorted(found(supervisor, q="Hussein")) == sorted(ids(both, first_only))
 
 
 # --- sorting -------------------------------------------------------------------------------

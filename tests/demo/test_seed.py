@@ -36,9 +36,11 @@ from cases.casework.services import CaseDetails, birth_year_key
 from cases.demo import names, seed
 from cases.demo.seed import END, NO_STAFF, seed_cases
 from cases.extensions import db
+from cases.matching.keys import case_skeletons, skeleton, stored_token_skeletons
 from cases.matching.normalize import index_tokens, normalize_arabic
 
 COUNT = 300
+SKELETON_COLUMNS = ("given_skel", "father_skel", "grandfather_skel", "laqab_skel", "mother_skel")
 PASSWORD = "correct horse battery staple"
 
 
@@ -223,7 +225,11 @@ def test_references_use_the_app_format(seeded: int) -> None:
 
 
 def test_search_keys_are_what_the_app_computes(seeded: int) -> None:
-    for case in all_cases():
+    cases = all_cases()
+    # Most seeded cases have a laqab and a mother's name: their skeletons are compared too.
+    assert sum(case.laqab_skel is not None for case in cases) > COUNT / 2
+    assert sum(case.mother_skel is not None for case in cases) > COUNT / 2
+    for case in cases:
         assert case.name_key
         assert case.name_key == normalize_arabic(case.arabic_name)[:400]
         expected = index_tokens(
@@ -232,6 +238,12 @@ def test_search_keys_are_what_the_app_computes(seeded: int) -> None:
         stored = {t.token for t in case.tokens}
         assert stored
         assert stored == {t[:80] for t in expected}, case.reference
+        assert {t.token: t.skeleton for t in case.tokens} == stored_token_skeletons(stored)
+        assert {t.skeleton for t in case.tokens} - {None} == {skeleton(t) for t in stored}
+        assert case.given_skel
+        assert {c: getattr(case, c) for c in SKELETON_COLUMNS} == case_skeletons(
+            case.given_name, case.father_name, case.grandfather_name, case.laqab, case.mother_name
+        ), case.reference
         details = CaseDetails(given_name=case.given_name, birth_year=case.birth_year, age=case.age)
         assert case.birth_year_key == birth_year_key(details, case.age_recorded_on)
 

@@ -45,6 +45,23 @@ def bench_app(backend: str, name: str):  # noqa: ANN201
     return app
 
 
+def drop_bench_app(app, backend: str, name: str) -> None:  # noqa: ANN001
+    """Delete what bench_app(backend, name) created: the PostgreSQL schema or SQLite files."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if backend == "sqlite":
+        path = Path(tempfile.gettempdir()) / f"athar-bench-{name}.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    setup = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL})
+    with setup.app_context(), db.engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "athar_bench_{name}" CASCADE'))
+    with setup.app_context():
+        db.engine.dispose()
+
+
 def analyse(app) -> None:  # noqa: ANN001
     """Refresh planner statistics and PostgreSQL's visibility map (which index-only scans
     need), as a production database's autovacuum would after a bulk load."""

@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .demo.cli import init_app as demo_init
     from .inquiries import views as intake
     from .inquiries.public import bp as family_bp
+    from .matching.views import bp as matching_bp
     from .oversight.reports import bp as reports_bp
     from .oversight.views import bp as oversight_bp
     from .retention import init_app as retention_init
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(oversight_bp, url_prefix="/oversight")
     app.register_blueprint(reports_bp, url_prefix="/oversight/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(matching_bp, url_prefix="/matching")
 
     intake.init_app(app)
     audit.init_app(app)

@@ -51,6 +51,10 @@ class Config:
     FAMILY_SESSION_SECONDS = 20 * 60
     CACHE_TYPE = "SimpleCache"  # per process; RedisCache when REDIS_URL is set
     DASHBOARD_CACHE_SECONDS = 300
+    # The intake queue's "may already have a case" marks are kept this long per inquiry.
+    INTAKE_MARK_SECONDS = 300
+    # Name rarity weights for matching (cases.matching.weights) are recounted this often.
+    MATCH_WEIGHTS_SECONDS = 3600
     STALE_DAYS = 30  # a case with no note or status change for this long needs a look
     # Days personal data is kept once a record reaches its final state; `flask retention purge`
     # then anonymises it (docs/retention.md explains each value). Open cases are never purged.
@@ -89,6 +93,8 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     DASHBOARD_CACHE_SECONDS = 0  # tests see every change at once
+    INTAKE_MARK_SECONDS = 0
+    MATCH_WEIGHTS_SECONDS = 0
     # Fixed keys so a failing test can be replayed; never used outside tests.
     DATA_KEYS = ["dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc="]
     LOOKUP_KEY = "test-only-lookup-key-at-least-32-characters"  # noqa: S105

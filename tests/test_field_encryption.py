@@ -159,37 +159,38 @@ def test_encrypted_columns_refuse_sql_comparison(app) -> None:
 # --- found by hash ---------------------------------------------------------------------------
 
 
-def test_intake_suggests_the_case_that_has_the_familys_phone(app, caseworker) -> None:
-    # Other names (another son of the same family, or a spelling too far off): the phone alone.
+def test_intake_lists_the_cases_that_have_the_familys_phone(app, caseworker) -> None:
+    # Other names (another son of the same family): not the same person, but a known family.
     reported = a_case(caseworker, given_name="علي", father_name="حسن")
     own_phone = a_case(
         caseworker, given_name="عباس", father_name="جواد", phones=[FAMILY_PHONE], contacts=[]
     )
     a_case(caseworker, given_name="كرار", father_name="مهدي", phones=[], contacts=[])
     inquiry, _ = make_inquiry(inquirer_phone=FAMILY_PHONE)
-    found = intake.possible_matches(caseworker, inquiry)
-    assert {c.case.id for c in found} == {reported.id, own_phone.id}
-    for candidate in found:
-        assert "The same phone number is on this case" in candidate.reasons
-        assert "Same given name and father's name" not in candidate.reasons
+    assert intake.possible_matches(caseworker, inquiry) == []
+    found = intake.cases_with_family_phone(inquiry)
+    assert [c.id for c in found] == [reported.id, own_phone.id]
 
 
 def test_names_and_phone_together_rank_first(app, caseworker) -> None:
-    same_name = make_case(caseworker, given_name="حيدر", father_name="كاظم")
-    both = a_case(caseworker, given_name="حيدر", father_name="كاظم")
+    names = {"given_name": "حيدر", "father_name": "كاظم", "grandfather_name": "جاسم"}
+    same_name = make_case(caseworker, **names)
+    both = a_case(caseworker, **names)
     inquiry, _ = make_inquiry(inquirer_phone=FAMILY_PHONE)
     first, second = intake.possible_matches(caseworker, inquiry)
     assert (first.case.id, second.case.id) == (both.id, same_name.id)
-    assert first.score == second.score + 30
+    assert first.result.score > second.result.score
+    assert "phone" in {r.field for r in first.result.reasons}
+    assert "phone" not in {r.field for r in second.result.reasons}
 
 
-def test_intake_page_shows_the_phone_reason(client, auth, caseworker) -> None:
+def test_intake_page_shows_the_familys_other_cases(client, auth, caseworker) -> None:
     existing = a_case(caseworker, given_name="علي", father_name="حسن")
     inquiry, _ = make_inquiry(inquirer_phone=FAMILY_PHONE)
     auth.login(caseworker)
     page = client.get(f"/intake/{inquiry.id}").get_data(as_text=True)
+    assert "The family's phone number is also on these cases" in page
     assert existing.reference in page
-    assert "The same phone number is on this case" in page
 
 
 def test_a_wrong_lookup_key_finds_nothing_until_reindexed(app, caseworker, keys) -> None:
@@ -198,15 +199,15 @@ def test_a_wrong_lookup_key_finds_nothing_until_reindexed(app, caseworker, keys)
     inquiry_id = inquiry.id
     keys(lookup_key="another-lookup-key-of-at-least-32-characters")
     inquiry = db.session.get(Inquiry, inquiry_id)
-    assert intake.possible_matches(caseworker, inquiry) == []
+    assert intake.cases_with_family_phone(inquiry) == []
     result = crypto_command(app, "check")
     assert result.exit_code == 1
     assert "family_contacts.phone_hash: 1 stale" in result.output
     result = crypto_command(app, "reindex")
     assert result.exit_code == 0, result.output
     assert "family_contacts.phone_hash: 1 recomputed" in result.output
-    found = intake.possible_matches(caseworker, db.session.get(Inquiry, inquiry_id))
-    assert [c.case.id for c in found] == [reported.id]
+    found = intake.cases_with_family_phone(db.session.get(Inquiry, inquiry_id))
+    assert [c.id for c in found] == [reported.id]
     assert crypto_command(app, "check").exit_code == 0
 
 

@@ -34,6 +34,7 @@ from cases.extensions import db, limiter
 from cases.inquiries import services as inquiry_services
 from cases.inquiries.models import Alert, RequestKind
 from cases.inquiries.public import FAMILY_AT, FAMILY_KEY
+from cases.matching import decisions as match_decisions
 
 from .factories import PASSWORD, enrol_two_factor, make_case, pass_second_step
 from .inquiries.factories import make_inquiry
@@ -76,6 +77,12 @@ ONE_SHOT = {
     "admin.set_active",
     "auth.accept_invitation",
     "attachments.remove",
+    "matching.not_same",
+    "matching.propose",
+    "matching.inquiry_not_same",
+    "matching.withdraw",
+    "matching.undo",
+    "oversight.decide_merge",
 }
 SKIPPED = {"static"}
 UNTESTED_METHODS = {"HEAD", "OPTIONS"}
@@ -178,6 +185,11 @@ class World:
     alert_id: int
     invitation_token: str = ""
     attachment_id: int = 0
+    # Matching: a second file on the world's case, a case like the world's inquiry, and a
+    # decision for each endpoint that acts on one.
+    twin_id: int = 0
+    inquiry_match_id: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)
 
 
 def _closure_request(caseworker: User) -> tuple[int, int]:
@@ -221,6 +233,36 @@ def _new_attachment(world: World) -> int:
     return attachment_services.add_to_case(world.caseworker, case, clean).id
 
 
+def _new_twin(world: World) -> int:
+    """Another file on the man of the world's case: a possible duplicate of it."""
+    return make_case(world.caseworker).id
+
+
+def _new_decision(world: World, endpoint: str) -> int:
+    """A merge waiting for a supervisor, or (to undo) a "not the same person", on the world's
+    case, each with a new file so that every request has a decision to act on."""
+    case = db.session.get(case_services.Case, world.case_id)
+    other = db.session.get(case_services.Case, _new_twin(world))
+    if endpoint == "matching.undo":
+        return match_decisions.mark_not_same(world.caseworker, case, other_case=other).id
+    return match_decisions.propose_same(world.caseworker, other, case, "Same man").id
+
+
+def _case_like_the_inquiry(caseworker: User) -> int:
+    """A case the intake page suggests for the world's inquiries (see make_inquiry)."""
+    return make_case(
+        caseworker,
+        given_name="حيدر",
+        father_name="كاظم",
+        grandfather_name="جاسم",
+        great_grandfather_name=None,
+        laqab="الخفاجي",
+        mother_name="زينب علي حسين",
+        age=23,
+        latin_names=[],
+    ).id
+
+
 def _new_data_request(caseworker: User) -> int:
     inquiry = db.session.get(inquiry_services.Inquiry, _linked_inquiry(caseworker))
     return inquiry_services.request_about_data(inquiry, RequestKind.DELETION).id
@@ -247,6 +289,14 @@ def world(
     built.alert_id = _new_alert(built)
     built.invitation_token = _new_invitation()
     built.attachment_id = _new_attachment(built)
+    built.twin_id = _new_twin(built)
+    built.inquiry_match_id = _case_like_the_inquiry(caseworker)
+    pending_merge = _new_decision(built, "matching.withdraw")
+    built.decisions = {
+        "matching.withdraw": pending_merge,
+        "oversight.decide_merge": pending_merge,
+        "matching.undo": _new_decision(built, "matching.undo"),
+    }
     enabled = limiter.enabled
     limiter.enabled = False  # the sweep sends far more than a family or a caseworker would
     yield built
@@ -259,8 +309,14 @@ def _values(endpoint: str, rule, world: World, fresh: bool) -> dict[str, object]
             world.approval = _closure_request(world.caseworker)
         elif endpoint == "casework.change_status":
             world.case_id = make_case(world.caseworker).id
-        elif endpoint.startswith("intake.") and endpoint != "intake.open_alert":
+        elif (
+            endpoint.startswith("intake.") and endpoint != "intake.open_alert"
+        ) or endpoint == "matching.inquiry_not_same":
             world.inquiry_id = make_inquiry()[0].id
+        elif endpoint in ("matching.not_same", "matching.propose"):
+            world.twin_id = _new_twin(world)
+        elif endpoint in world.decisions:
+            world.decisions[endpoint] = _new_decision(world, endpoint)
         elif endpoint == "intake.open_alert":
             world.alert_id = _new_alert(world)
         elif endpoint == "oversight.decide_data_request":
@@ -277,7 +333,14 @@ def _values(endpoint: str, rule, world: World, fresh: bool) -> dict[str, object]
     for name in rule.arguments:
         converter = rule._converters[name]
         if name == "case_id":
-            values[name] = world.approval[0] if endpoint == "casework.withdraw" else world.case_id
+            values[name] = {
+                "casework.withdraw": world.approval[0],
+                "matching.inquiry_not_same": world.inquiry_match_id,
+            }.get(endpoint, world.case_id)
+        elif name == "other_case_id":
+            values[name] = world.twin_id
+        elif name == "decision_id":
+            values[name] = world.decisions[endpoint]
         elif name == "request_id":
             values[name] = (
                 world.data_request_id
@@ -494,6 +557,7 @@ FIELDLESS = {
     "attachments.remove",
     "family.data_request",
     "family.finish",
+    "matching.withdraw",
 }
 
 

@@ -108,3 +108,34 @@ def test_existing_numbers_are_encrypted_and_hashed_by_the_upgrade(fresh_app) -> 
     document = db.session.scalar(db.select(IdentityDocument))
     assert (phone.e164, document.number) == ("+9647701234567", "a 1234-5678")
     db.session.remove()
+
+
+def test_existing_cases_get_their_matching_keys(fresh_app) -> None:  # noqa: ANN001, F811
+    from cases.matching.keys import part_skeleton, skeleton
+
+    upgrade(revision=SECURITY)
+    now = datetime(2025, 1, 1)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, display_name, role, password_hash, active, "
+                "created_at, totp_failures) VALUES (1, 'u', 'U', 'caseworker', 'x', :t, :now, 0)"
+            ),
+            {"t": True, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO cases (id, reference, status, owner_id, created_at, updated_at, "
+                "last_activity_at, given_name, father_name, sex, age_estimated, name_key, "
+                "legal_hold) VALUES (1, 'AAA-AAA-AA', 'open', 1, :c, :c, :c, 'محمد', 'عماد', "
+                "'male', :f, '', :f)"
+            ),
+            {"c": now, "f": False},
+        )
+        conn.execute(text("INSERT INTO case_name_tokens (case_id, token) VALUES (1, 'محمد')"))
+    upgrade()
+    with db.engine.connect() as conn:
+        given, father = conn.execute(text("SELECT given_skel, father_skel FROM cases")).one()
+        token_key = conn.execute(text("SELECT skeleton FROM case_name_tokens")).scalar_one()
+    assert (given, father) == (part_skeleton("Mohammed"), part_skeleton("Imad"))
+    assert token_key == skeleton("محمد")

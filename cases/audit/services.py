@@ -67,6 +67,8 @@ ACTIONS = frozenset(
         "attachment_add",
         "attachment_view",
         "attachment_remove",
+        # "Not the same person" and "same person" decisions (cases/matching/decisions.py).
+        "match_decision",
     }
 )
 

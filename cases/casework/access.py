@@ -3,9 +3,16 @@
 Supervisors see all cases; a caseworker sees the cases they own and those explicitly shared
 with them; admins see none. Anything else is a 404, so ids of other people's cases reveal
 nothing (not even that they exist).
+
+A case merged into another as a duplicate (cases.matching.decisions) follows the case it was
+merged into: whoever works on that one works on its duplicates, whose notes and inquiries are
+part of the same search. The case list still shows only a caseworker's own and shared cases;
+duplicates are reached from the case they were merged into.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from flask import abort
 from sqlalchemy import Select, false, or_, select
@@ -13,6 +20,9 @@ from sqlalchemy import Select, false, or_, select
 from ..auth.models import Role, User
 from ..extensions import db
 from .models import Case, CaseShare
+
+# Merges can chain (A into B, later B into C); a longer chain than this is not followed.
+MAX_MERGE_CHAIN = 20
 
 
 def visible_cases(user: User, stmt: Select | None = None) -> Select:
@@ -37,9 +47,20 @@ def can_work_on(user: User, case: Case) -> bool:
         return True
     if user.role != Role.CASEWORKER:
         return False
-    if case.owner_id == user.id:
-        return True
-    return db.session.get(CaseShare, (case.id, user.id)) is not None
+    return any(
+        c.owner_id == user.id or db.session.get(CaseShare, (c.id, user.id)) is not None
+        for c in _case_and_survivors(case)
+    )
+
+
+def _case_and_survivors(case: Case) -> Iterator[Case]:
+    """The case, then the case it was merged into, and so on."""
+    seen: set[int] = set()
+    current: Case | None = case
+    while current is not None and current.id not in seen and len(seen) < MAX_MERGE_CHAIN:
+        seen.add(current.id)
+        yield current
+        current = db.session.get(Case, current.duplicate_of_id) if current.duplicate_of_id else None
 
 
 def get_case(user: User, case_id: int) -> Case:
@@ -52,7 +73,10 @@ def get_case(user: User, case_id: int) -> Case:
 
 def can_see_contacts(user: User, case: Case) -> bool:
     """Family contact details: only the case owner and supervisors (minimisation; a colleague
-    the case is shared with works on the search, not with the family)."""
-    return user.role == Role.SUPERVISOR or (
-        user.role == Role.CASEWORKER and case.owner_id == user.id
+    the case is shared with works on the search, not with the family). The owner of the case a
+    duplicate was merged into now works with that family too."""
+    if user.role == Role.SUPERVISOR:
+        return True
+    return user.role == Role.CASEWORKER and any(
+        c.owner_id == user.id for c in _case_and_survivors(case)
     )

@@ -271,6 +271,8 @@ class CaseForm(PlaceChecks, BaseForm):
         _l("Distinguishing marks"), validators=[Optional(), Length(max=4000)]
     )
     contacts = FieldList(FormField(ContactForm), min_entries=2, max_entries=8)
+    # Sent by the button under the duplicate warning of a new case (casework.views.create).
+    different_person = BooleanField(_l("This is a different person — save anyway"))
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)

@@ -110,6 +110,14 @@ class ArabicNameParts:
         return " ".join(p for p in parts if p) or gettext("[anonymised]")
 
 
+def _ranking_columns(*pair: str) -> tuple[str, ...]:
+    """The columns after a blocking pair: the other name skeletons, district, birth year."""
+    others = [
+        f"{p}_skel" for p in ("given", "father", "grandfather", "mother", "laqab") if p not in pair
+    ]
+    return (*others, "district_pcode", "birth_year_key")
+
+
 class Case(ArabicNameParts, db.Model):
     __tablename__ = "cases"
     __table_args__ = (
@@ -123,6 +131,37 @@ class Case(ArabicNameParts, db.Model):
         Index("ix_cases_last_contact", "last_contact_date"),
         Index("ix_cases_activity", "last_activity_at"),
         Index("ix_cases_created", "created_at"),
+        # Candidate blocking for matching (cases.matching.candidates): two name parts agree
+        # (the leading pair), and the namesakes are ranked by the other columns without
+        # reading the table: covering indexes (PostgreSQL also needs the id for that).
+        Index(
+            "ix_cases_skel_given_father",
+            "given_skel",
+            "father_skel",
+            *_ranking_columns("given", "father"),
+            postgresql_include=["id"],
+        ),
+        Index(
+            "ix_cases_skel_given_grandfather",
+            "given_skel",
+            "grandfather_skel",
+            *_ranking_columns("given", "grandfather"),
+            postgresql_include=["id"],
+        ),
+        Index(
+            "ix_cases_skel_father_grandfather",
+            "father_skel",
+            "grandfather_skel",
+            *_ranking_columns("father", "grandfather"),
+            postgresql_include=["id"],
+        ),
+        Index(
+            "ix_cases_skel_given_mother",
+            "given_skel",
+            "mother_skel",
+            *_ranking_columns("given", "mother"),
+            postgresql_include=["id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,6 +207,13 @@ class Case(ArabicNameParts, db.Model):
     distinguishing_marks: Mapped[str | None] = mapped_column(Text)
     # Normalised full name (see matching.normalize) for sorting and display of search hits.
     name_key: Mapped[str] = mapped_column(String(400), default="")
+    # Cross-script consonant skeletons of the name parts (matching.keys.part_skeleton) and of
+    # the mother's given name, kept current on every save: the blocking keys of matching.
+    given_skel: Mapped[str | None] = mapped_column(String(40))
+    father_skel: Mapped[str | None] = mapped_column(String(40))
+    grandfather_skel: Mapped[str | None] = mapped_column(String(40))
+    laqab_skel: Mapped[str | None] = mapped_column(String(40))
+    mother_skel: Mapped[str | None] = mapped_column(String(40))
     # Retention (cases.retention): a hold keeps the file from purge and deletion; once the
     # retention period has passed the personal data is removed and anonymised_at is set.
     legal_hold: Mapped[bool] = mapped_column(default=False)
@@ -175,10 +221,18 @@ class Case(ArabicNameParts, db.Model):
     legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     legal_hold_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
+    # Set when a supervisor approved that this case describes the same person as another one
+    # (cases.matching.decisions): it is then closed as a duplicate and reached from that case.
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     legal_hold_by: Mapped[User | None] = relationship(foreign_keys=[legal_hold_by_id])
+    duplicate_of: Mapped[Case | None] = relationship(
+        foreign_keys=[duplicate_of_id], remote_side=[id]
+    )
     names: Mapped[list[CaseName]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseName.id"
     )
@@ -273,7 +327,15 @@ class CaseNameToken(db.Model):
     token: Mapped[str] = mapped_column(
         String(80).with_variant(String(80, collation="C"), "postgresql"), primary_key=True
     )
-    __table_args__ = (Index("ix_case_name_tokens_token_case", "token", "case_id"),)
+    # The token's cross-script skeleton (matching.keys), so the search box finds «محمد عماد»
+    # from "Mohammed Imad". Stored once per case and skeleton, on the Arabic token if there is
+    # one, else NULL (see keys.stored_token_skeletons).
+    skeleton: Mapped[str | None] = mapped_column(String(40))
+    __table_args__ = (
+        Index("ix_case_name_tokens_token_case", "token", "case_id"),
+        # With the token, so the search box can ask for Latin tokens only (listing.py).
+        Index("ix_case_name_tokens_skeleton_token_case", "skeleton", "token", "case_id"),
+    )
 
 
 class CaseNote(db.Model):

@@ -18,6 +18,7 @@ from ..audit import services as audit
 from ..auth.models import Role, User
 from ..clock import utcnow
 from ..extensions import db
+from ..matching.keys import case_skeletons, stored_token_skeletons
 from ..matching.normalize import index_tokens, normalize_arabic
 from . import workflow
 from .access import can_see_contacts, can_work_on, visible_cases
@@ -169,12 +170,18 @@ def birth_year_key(details: CaseDetails, recorded_on: date | None) -> int | None
 
 
 def refresh_search_keys(case: Case, details: CaseDetails) -> None:
-    """Rebuild the normalised name key and the search tokens from the names just saved."""
+    """Rebuild the normalised name key, the name parts' skeletons and the search tokens with
+    their skeletons from the names just saved."""
     case.name_key = normalize_arabic(case.arabic_name)[:400]
+    for column, value in case_skeletons(
+        case.given_name, case.father_name, case.grandfather_name, case.laqab, case.mother_name
+    ).items():
+        setattr(case, column, value)
     tokens = index_tokens(
         case.arabic_name, details.name_as_entered, *details.latin_names, *details.aliases
     )
-    case.tokens = [CaseNameToken(token=t[:80]) for t in sorted(tokens)]
+    skeletons = stored_token_skeletons(t[:80] for t in tokens)
+    case.tokens = [CaseNameToken(token=t, skeleton=skeletons[t]) for t in sorted(skeletons)]
 
 
 def create_case(actor: User, details: CaseDetails, owner: User | None = None) -> Case:
@@ -282,6 +289,11 @@ def change_status(
     others are applied at once. Either way the history row is written in the same transaction.
     """
     _require_can_work(actor, case)
+    if case.duplicate_of_id is not None:
+        # Only undoing the merge (cases.matching.decisions) brings a duplicate back.
+        raise CaseRuleError(
+            _l("This case was merged into another one as a duplicate; a supervisor can undo it.")
+        )
     target = _check_transition(case, to_status, reason, closure_reason)
     if pending_approval(case) is not None:
         raise CaseRuleError(
@@ -327,12 +339,24 @@ def _check_transition(
     return target
 
 
+def record_status_change(
+    actor: User, case: Case, target: CaseStatus, reason: str, closure_reason: str | None = None
+) -> StatusChange:
+    """Write a status change that another rule has already allowed: a supervisor approving a
+    merge closes the duplicate, undoing it puts the case back (cases.matching.decisions).
+
+    The caller checked the actor's right, records the audit event and commits.
+    """
+    return _apply_status(actor, case, target, reason, None, closure_reason)
+
+
 def _apply_status(
     actor: User,
     case: Case,
     target: CaseStatus,
     reason: str,
     approval: ApprovalRequest | None,
+    closure_reason: str | None = None,
 ) -> StatusChange:
     now = utcnow()
     since = db.session.scalar(
@@ -348,7 +372,7 @@ def _apply_status(
         from_status=case.status,
         seconds_in_previous=int((now - since).total_seconds()) if since else None,
         to_status=target,
-        closure_reason=approval.closure_reason if approval else None,
+        closure_reason=approval.closure_reason if approval else closure_reason,
         reason=reason,
         approval_id=approval.id if approval else None,
     )

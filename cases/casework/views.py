@@ -16,6 +16,9 @@ from ..auth.services import case_staff
 from ..auth.views import safe_next
 from ..clock import utcnow
 from ..extensions import db
+from ..matching import decisions
+from ..matching.candidates import Match, find_matches
+from ..matching.records import PersonRecord
 from . import services, workflow
 from .access import can_see_contacts, get_case
 from .forms import (
@@ -84,17 +87,39 @@ def case_list():
 @roles(*CASE_STAFF)
 def create():
     form = CaseForm()
+    duplicates: list[Match] = []
     if form.validate_on_submit():
-        try:
-            case = services.create_case(current_user, form.to_details())
-        except services.CaseRuleError as error:
-            flash(str(error), "error")
+        details = form.to_details()
+        # Before a second file is opened on someone, show the cases that may already be him.
+        matches = find_matches(current_user, PersonRecord.from_details(details))
+        if matches and not form.different_person.data:
+            duplicates = matches
         else:
-            flash(_("Case %(ref)s created.", ref=case.reference), "success")
-            return redirect(url_for("casework.show", case_id=case.id))
+            try:
+                case = services.create_case(current_user, details)
+            except services.CaseRuleError as error:
+                flash(str(error), "error")
+            else:
+                _remember_different(case, matches)
+                flash(_("Case %(ref)s created.", ref=case.reference), "success")
+                return redirect(url_for("casework.show", case_id=case.id))
     elif form.errors:
         flash(_("Some fields need attention. Nothing was saved yet."), "error")
-    return render_template("casework/edit.html", form=form, case=None, labels=LABELS)
+    return render_template(
+        "casework/edit.html", form=form, case=None, labels=LABELS, duplicates=duplicates
+    )
+
+
+def _remember_different(case: Case, matches: list[Match]) -> None:
+    """The caseworker saved the new case as a different person from the cases the warning
+    showed: remembered (cases.matching.decisions) for those they work on, so the new case's
+    page does not suggest them again. Someone else's case stays for its holder to judge."""
+    for match in matches:
+        if match.visible:
+            try:
+                decisions.mark_not_same(current_user, case, other_case=match.case)
+            except decisions.MatchDecisionError:
+                continue  # decided in the meantime: nothing to remember
 
 
 @bp.route("/<int:case_id>")
@@ -110,9 +135,9 @@ def _case_page(
 ) -> str:
     """The case page; a failed POST passes its form back so nothing typed is lost."""
     status_form = status_form or StatusForm()
-    status_form.to_status.choices = choices(
-        "status", [s for s in CaseStatus if s in workflow.allowed_targets(case.status)]
-    )
+    # A merged duplicate changes status only when a supervisor undoes the merge (matching).
+    targets = workflow.allowed_targets(case.status) if case.duplicate_of_id is None else ()
+    status_form.to_status.choices = choices("status", [s for s in CaseStatus if s in targets])
     status_form.closure_reason.choices = choices(
         "closure", workflow.closure_reasons_for(case.status), blank=True
     )

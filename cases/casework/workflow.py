@@ -31,6 +31,11 @@ CLOSURE_REASONS_FROM: dict[R, frozenset[S]] = {
     R.NO_TRACE: frozenset({S.OPEN, S.LOCATED_DETAINED}),
 }
 
+# Merging a duplicate into the case it repeats (cases.matching.decisions) closes it from
+# wherever it stands, an already closed case included (its reason becomes "duplicate"): the
+# supervisor approving the merge is the second person. Undoing the merge puts it back.
+MERGE_CLOSES_FROM: frozenset[S] = frozenset(S)
+
 
 def allowed_targets(current: str) -> frozenset[S]:
     return TRANSITIONS.get(S(current), frozenset())

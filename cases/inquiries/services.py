@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -17,7 +18,6 @@ from ..auth.services import check_password, hash_password, verify_secret
 from ..casework.access import can_work_on
 from ..casework.models import (
     Case,
-    CaseNameToken,
     CaseNote,
     CasePhone,
     CaseStatus,
@@ -33,8 +33,9 @@ from ..casework.services import (
 )
 from ..casework.timeline import Entry, register_source
 from ..clock import utcnow
-from ..extensions import db
-from ..matching.normalize import name_tokens, normalize_arabic
+from ..extensions import cache, db
+from ..matching.candidates import Match, find_matches, has_strong_match
+from ..matching.records import PersonRecord
 from ..phones import PHONE_INDEX
 from ..retention import services as retention
 from .models import (
@@ -384,84 +385,66 @@ def _carry_out_deletion(actor: User, data_request: DataRequest, password: str | 
 # --- intake -------------------------------------------------------------------------------
 
 
-@dataclass
-class Candidate:
-    case: Case
-    score: int
-    reasons: list[str] = field(default_factory=list)
-    visible: bool = True
+def possible_matches(actor: User, inquiry: Inquiry, limit: int = 10) -> list[Match]:
+    """Existing cases that may be the same person as the family describes, best first, each
+    with its score, band and reasons (cases.matching). Suggestions only: a person decides
+    (brothers who left together share a family phone and often their grandfather's name)."""
+    linked = {inquiry.case_id} if inquiry.case_id else set()
+    record = PersonRecord.from_inquiry(inquiry)
+    return find_matches(actor, record, linked, limit, inquiry_id=inquiry.id)
 
 
-def possible_matches(actor: User, inquiry: Inquiry, limit: int = 10) -> list[Candidate]:
-    """Existing cases that may be the same person: normalised name parts, mother's name,
-    district, age, and the family's phone number already on a case. Suggestions with
-    reasons; a person decides (brothers who left together share a family phone)."""
-    by_name = _cases_with_same_names(inquiry)
-    by_phone = _cases_with_phone(inquiry.inquirer_phone)
-    if not by_name and not by_phone:
-        return []
-    mother = normalize_arabic(inquiry.mother_name or "")
-    candidates = db.session.scalars(select(Case).where(Case.id.in_(by_name | by_phone))).all()
-    scored = [
-        _score(actor, inquiry, case, mother, case.id in by_name, case.id in by_phone)
-        for case in candidates
-    ]
-    scored.sort(key=lambda c: (-c.score, c.case.id))
-    return scored[:limit]
+# The queue marks inquiries a case strongly matches. Each check is a candidate search (tens of
+# milliseconds at a million cases), so only the oldest (first shown) are checked, and each
+# answer is kept INTAKE_MARK_SECONDS: a page view pays only for inquiries new since then.
+QUEUE_CHECKED = 50
 
 
-def _cases_with_same_names(inquiry: Inquiry) -> set[int]:
-    given = name_tokens(inquiry.given_name)
-    father = name_tokens(inquiry.father_name or "")
-    if not given:
-        return set()
-    wanted = given[:1] + father[:1]
-    hits = (
-        select(CaseNameToken.case_id)
-        .where(CaseNameToken.token.in_(wanted))
-        .group_by(CaseNameToken.case_id)
-        .having(func.count() >= len(wanted))
-        .limit(500)
-    )
-    return set(db.session.scalars(hits))
+def strongly_matched(inquiries: list[Inquiry]) -> set[int]:
+    """Ids of the inquiries (the first QUEUE_CHECKED) that an existing case strongly matches."""
+    keep = int(current_app.config.get("INTAKE_MARK_SECONDS", 0))
+    checked = inquiries[:QUEUE_CHECKED]
+    keys = [f"intake-strong-match:{inquiry.id}" for inquiry in checked]
+    known = cache.get_many(*keys) if keep and keys else [None] * len(checked)
+    fresh = {}
+    marked = set()
+    for inquiry, key, mark in zip(checked, keys, known, strict=True):
+        if mark is None:
+            record = PersonRecord.from_inquiry(inquiry)
+            mark = fresh[key] = has_strong_match(record, inquiry_id=inquiry.id)
+        if mark:
+            marked.add(inquiry.id)
+    if keep and fresh:
+        cache.set_many(fresh, timeout=keep)
+    return marked
 
 
-def _cases_with_phone(number: str | None) -> set[int]:
-    """Cases holding this number as the missing man's or a relative's, found by keyed hash:
-    the numbers themselves are encrypted and cannot be compared in SQL."""
-    key = PHONE_INDEX.of(number)
+FAMILY_PHONE_CASES = 10
+
+
+def cases_with_family_phone(inquiry: Inquiry, exclude: Collection[int] = ()) -> list[Case]:
+    """Other cases holding the family's phone number, as the missing man's or a relative's.
+
+    Often a brother who left with him: not the same person, so not a match, but the
+    caseworker should know the family is already known. Found by keyed hash (the numbers
+    are encrypted), computed afresh so a stale index finds nothing rather than the wrong case.
+    """
+    key = PHONE_INDEX.of(inquiry.inquirer_phone)
     if key is None:
-        return set()
+        return []
     own = select(CasePhone.case_id).where(CasePhone.e164_hash == key)
     family = select(FamilyContact.case_id).where(FamilyContact.phone_hash == key)
-    return set(db.session.scalars(own.union(family).limit(500)))
-
-
-def _score(
-    actor: User, inquiry: Inquiry, case: Case, mother: str, same_names: bool, same_phone: bool
-) -> Candidate:
-    reasons = []
-    score = 0
-    if same_names:
-        score += 40
-        reasons.append(str(_l("Same given name and father's name")))
-    if same_phone:
-        score += 30
-        reasons.append(str(_l("The same phone number is on this case")))
-    grandfather = normalize_arabic(inquiry.grandfather_name or "")
-    if grandfather and grandfather == normalize_arabic(case.grandfather_name or ""):
-        score += 15
-        reasons.append(str(_l("Same grandfather's name")))
-    if mother and mother == normalize_arabic(case.mother_name or ""):
-        score += 25
-        reasons.append(str(_l("Same mother's name")))
-    if inquiry.district_pcode and inquiry.district_pcode == case.district_pcode:
-        score += 10
-        reasons.append(str(_l("Same district")))
-    if inquiry.age is not None and case.age is not None and abs(inquiry.age - case.age) <= 3:
-        score += 10
-        reasons.append(str(_l("Age within 3 years")))
-    return Candidate(case, min(score, 100), reasons, visible=can_work_on(actor, case))
+    ids = set(db.session.scalars(own.union(family).limit(100))) - set(exclude)
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Case)
+            .where(Case.id.in_(ids), Case.anonymised_at.is_(None))
+            .order_by(Case.id)
+            .limit(FAMILY_PHONE_CASES)
+        )
+    )
 
 
 def intake_queue() -> list[Inquiry]:

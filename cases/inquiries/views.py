@@ -30,8 +30,12 @@ def queue():
         if inquiry is not None:
             return redirect(url_for("intake.show", inquiry_id=inquiry.id))
         flash(_("No inquiry has this reference."), "error")
+    inquiries = services.intake_queue()
     return render_template(
-        "intake/queue.html", inquiries=services.intake_queue(), reference=typed[:40]
+        "intake/queue.html",
+        inquiries=inquiries,
+        matched=services.strongly_matched(inquiries),
+        reference=typed[:40],
     )
 
 
@@ -67,13 +71,20 @@ def _inquiry_page(
     inquiry: Inquiry, attach_form: AttachForm | None = None, reject_form: RejectForm | None = None
 ) -> str:
     """The inquiry with possible matches; a failed POST passes its form back with errors."""
+    candidates = services.possible_matches(current_user, inquiry)
+    known = {m.case.id for m in candidates} | {inquiry.case_id}
+    family_cases = [
+        (case, can_work_on(current_user, case))
+        for case in services.cases_with_family_phone(inquiry, exclude=known)
+    ]
     return render_template(
         "intake/show.html",
         inquiry=inquiry,
         show_contact=inquiry.case is None or can_see_contacts(current_user, inquiry.case),
         files=files.attachments_for_inquiry(inquiry) if inquiry.case_id is None else [],
         reference=services.format_reference(inquiry.reference),
-        candidates=services.possible_matches(current_user, inquiry),
+        candidates=candidates,
+        family_cases=family_cases,
         confirm_form=ConfirmForm(),
         attach_form=attach_form or AttachForm(),
         reject_form=reject_form or RejectForm(),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # models import matching (search keys); matching needs them only for typing
     from ..casework.models import Case
+    from ..casework.services import CaseDetails
     from ..inquiries.models import Inquiry
 
 # The official Iraqi name in order: given, father, grandfather, great-grandfather, then the
@@ -80,4 +81,30 @@ class PersonRecord:
             governorate=inquiry.governorate_pcode,
             district=inquiry.district_pcode,
             phone_hashes=frozenset(phones),
+        )
+
+    @classmethod
+    def from_details(cls, details: CaseDetails, today: date | None = None) -> PersonRecord:
+        """A case not saved yet, as typed in the creation form (the duplicate warning)."""
+        from ..casework.services import birth_year_key
+        from ..identity_documents import DOCUMENT_INDEX
+        from ..phones import PHONE_INDEX
+
+        phones = {PHONE_INDEX.of(n) for n in details.phones}
+        phones |= {PHONE_INDEX.of(c.phone_e164) for c in details.contacts if c.phone_e164}
+        documents = {DOCUMENT_INDEX.of(d.number) for d in details.documents if d.number}
+        return cls(
+            given=details.given_name,
+            father=details.father_name,
+            grandfather=details.grandfather_name,
+            great_grandfather=details.great_grandfather_name,
+            laqab=details.laqab,
+            mother=details.mother_name,
+            other_names=tuple(n for n in (*details.latin_names, *details.aliases) if n),
+            sex=details.sex,
+            birth_year=birth_year_key(details, today),
+            governorate=details.governorate_pcode,
+            district=details.district_pcode,
+            phone_hashes=frozenset(h for h in phones if h),
+            document_hashes=frozenset(h for h in documents if h),
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,6 +19,8 @@ from ..i18n import RTL_LANGUAGES
 from ..inquiries import services as inquiry_services
 from ..inquiries.forms import DataDecisionForm
 from ..inquiries.models import DataRequest
+from ..matching import decisions as match_decisions
+from ..matching.models import DecisionKind, MatchDecision
 from ..retention import services as retention
 from . import charts, stats
 
@@ -90,8 +92,12 @@ def approvals():
     return _approvals_page()
 
 
-def _approvals_page(failed: tuple[int, DataDecisionForm] | None = None) -> str:
-    """The approvals page; a refused decision on a family's request passes its form back."""
+def _approvals_page(
+    failed: tuple[int, DataDecisionForm] | None = None,
+    failed_merge: tuple[int, DecisionForm, str] | None = None,
+) -> str:
+    """The approvals page; a refused decision on a family's request or on a merge passes its
+    form (and, for a merge, the message) back."""
     pending = db.session.scalars(
         db.select(ApprovalRequest)
         .filter_by(state=ApprovalState.PENDING)
@@ -112,6 +118,9 @@ def _approvals_page(failed: tuple[int, DataDecisionForm] | None = None) -> str:
         failed_id=failed[0] if failed else None,
         failed_form=failed[1] if failed else None,
         form=DataDecisionForm(),
+        merges=match_decisions.pending_merges(),
+        failed_merge=failed_merge,
+        merge_form=DecisionForm(),
         labels=LABELS,
     )
 
@@ -175,3 +184,33 @@ def decide(request_id: int, decision: str):
     else:
         flash(_("The comment is too long."), "error")
     return redirect(url_for("casework.show", case_id=approval.case_id))
+
+
+@bp.route("/merges/<int:decision_id>/<any(approve, reject):decision>", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def decide_merge(decision_id: int, decision: str):
+    """Approve (and so carry out) or reject a proposal that two cases are the same person."""
+    merge = db.get_or_404(MatchDecision, decision_id)
+    if merge.kind != DecisionKind.SAME:
+        abort(404)
+    form = DecisionForm()
+    try:
+        if not form.validate_on_submit():
+            raise match_decisions.MatchDecisionError(_("The comment is too long."))
+        match_decisions.decide_same(
+            current_user, merge, decision == "approve", form.comment.data or ""
+        )
+    except match_decisions.MatchDecisionError as error:
+        return _approvals_page(failed_merge=(merge.id, form, str(error))), 400
+    if decision == "approve":
+        flash(
+            _(
+                "Merged: case %(dup)s is closed as a duplicate of case %(kept)s.",
+                dup=merge.duplicate.reference,
+                kept=merge.surviving.reference,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Rejected: the requester sees your comment on the timeline."), "success")
+    return redirect(url_for("oversight.approvals") + "#merges")

@@ -27,19 +27,66 @@ def test_queue_lists_new_inquiries_oldest_first(client, auth, caseworker) -> Non
     assert "2 inquiries waiting" in page
 
 
+def test_queue_marks_inquiries_an_existing_case_strongly_matches(client, auth, caseworker) -> None:
+    make_case(
+        caseworker,
+        given_name="حيدر",
+        father_name="كاظم",
+        grandfather_name="جاسم",
+        mother_name="زينب علي حسين",
+    )
+    make_inquiry()  # حيدر كاظم جاسم, mother زينب علي حسين: the same man
+    make_inquiry(given_name="زيد", father_name="نوري", grandfather_name="سلمان")
+    auth.login(caseworker)
+    page = _page(client.get("/intake/"))
+    rows = page.split("<tr>")[2:]
+    assert "حيدر" in rows[0] and "May already have a case" in rows[0]
+    assert "زيد" in rows[1] and "May already have a case" not in rows[1]
+
+
 def test_admins_do_not_see_inquiries(client, auth, admin) -> None:
     make_inquiry()
     auth.login(admin)
     assert client.get("/intake/").status_code == 403
 
 
-def test_inquiry_page_shows_possible_matches(client, auth, caseworker) -> None:
-    existing = make_case(caseworker, given_name="حيدر", father_name="كاظم")
+def test_inquiry_page_shows_possible_matches(client, auth, caseworker, other_caseworker) -> None:
+    # The inquiry (factories.make_inquiry) asks about حيدر كاظم جاسم, mother زينب علي حسين.
+    same = make_case(
+        caseworker,
+        given_name="حيدر",
+        father_name="كاظم",
+        grandfather_name="جاسم",
+        mother_name="زينب علي حسين",
+        latin_names=["Haider Kadhim Jasim"],
+    )
+    theirs = make_case(
+        other_caseworker,
+        given_name="Hayder",
+        father_name="Kazim",
+        grandfather_name="Jassim",
+        mother_name="زينب علي حسين",
+    )
+    namesake = make_case(caseworker, given_name="حيدر", father_name="كاظم")
     inquiry, _ = make_inquiry()
     auth.login(caseworker)
     page = _page(client.get(f"/intake/{inquiry.id}"))
-    assert existing.reference in page
-    assert "Same given name and father&#39;s name" in page
+    assert same.reference in page
+    assert "Strong match" in page
+    assert "Mother&#39;s name: same (زينب علي حسين = زينب علي حسين)" in page
+    # Another caseworker's case: its reference and holder, none of its details.
+    assert theirs.reference in page
+    assert "held by Ali; ask them or a supervisor" in page
+    assert "Hayder" not in page
+    # Same given and father's name, different grandfather and mother: not him.
+    assert namesake.reference not in page
+
+
+def test_inquiry_page_says_when_nothing_matches(client, auth, caseworker) -> None:
+    inquiry, _ = make_inquiry(given_name="زيد", father_name="نوري")
+    auth.login(caseworker)
+    page = _page(client.get(f"/intake/{inquiry.id}"))
+    assert "No existing case seems to be the same person." in page
 
 
 def test_create_case_from_inquiry(client, auth, caseworker) -> None:

@@ -301,3 +301,18 @@ def test_a_held_case_stops_the_deletion(app, caseworker, supervisor) -> None:
         retention.carry_out_deletion(supervisor, request)
     db.session.rollback()
     assert db.session.get(Inquiry, inquiry.id).inquirer_name == markers(1)["inquirer"]
+
+
+def test_anonymising_clears_the_text_of_match_decisions(app, caseworker, supervisor) -> None:
+    from cases.matching import decisions
+    from cases.matching.models import MatchDecision
+
+    kept = marked_case(caseworker, 3)
+    gone = marked_case(caseworker, 4)
+    pending = decisions.propose_same(caseworker, gone, kept, "Same mother, Haidar's cousin says")
+    retention.anonymise_case(gone, reason="retention")
+    db.session.commit()
+    db.session.expire_all()
+    decision = db.session.get(MatchDecision, pending.id)
+    assert decision.reason is None and decision.comment is None
+    assert decision.state == "withdrawn"

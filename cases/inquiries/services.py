@@ -19,9 +19,7 @@ from ..casework.access import can_work_on
 from ..casework.models import (
     Case,
     CaseNote,
-    CasePhone,
     CaseStatus,
-    FamilyContact,
     NoteVisibility,
 )
 from ..casework.services import (
@@ -34,7 +32,7 @@ from ..casework.services import (
 from ..casework.timeline import Entry, register_source
 from ..clock import utcnow
 from ..extensions import cache, db
-from ..matching.candidates import Match, find_matches, has_strong_match
+from ..matching.candidates import Match, find_matches, has_strong_match, key_queries
 from ..matching.records import PersonRecord
 from ..phones import PHONE_INDEX
 from ..retention import services as retention
@@ -432,9 +430,8 @@ def cases_with_family_phone(inquiry: Inquiry, exclude: Collection[int] = ()) -> 
     key = PHONE_INDEX.of(inquiry.inquirer_phone)
     if key is None:
         return []
-    own = select(CasePhone.case_id).where(CasePhone.e164_hash == key)
-    family = select(FamilyContact.case_id).where(FamilyContact.phone_hash == key)
-    ids = set(db.session.scalars(own.union(family).limit(100))) - set(exclude)
+    lookups = key_queries(PersonRecord(phone_hashes=frozenset({key})))
+    ids = {case_id for query in lookups for case_id in db.session.scalars(query)} - set(exclude)
     if not ids:
         return []
     return list(

@@ -215,6 +215,21 @@ def _end(decision: MatchDecision, state: DecisionState) -> None:
     decision.pair_key = None  # the pair is free for a new decision
 
 
+def forget_text(case: Case) -> int:
+    """For retention: decisions involving ``case`` keep their shape (who, when, which cases)
+    but lose their text, and a merge still waiting is withdrawn. Returns how many texts went;
+    nothing is committed."""
+    removed = 0
+    involved = or_(MatchDecision.case_id == case.id, MatchDecision.other_case_id == case.id)
+    for decision in db.session.scalars(select(MatchDecision).where(involved)):
+        for name in ("reason", "comment", "undo_reason"):
+            removed += bool(getattr(decision, name))
+            setattr(decision, name, None)
+        if decision.state == DecisionState.PENDING:
+            _end(decision, DecisionState.WITHDRAWN)
+    return removed
+
+
 # --- "same person" ---------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ from ..clock import utcnow
 from ..config import Config
 from ..extensions import db
 from ..inquiries.models import Alert, DataRequest, Inquiry, InquiryState
+from ..matching import decisions as match_decisions
 from ..matching.keys import SKELETON_COLUMNS
 from .models import DestructionRecord, LegalHoldChange
 
@@ -447,7 +448,7 @@ def anonymise_case(
             request.decided_by_id = actor.id if actor is not None else None
         request.requested_at = _month(request.requested_at)
         request.decided_at = _month(request.decided_at)
-    _anonymise_match_decisions(case, counts)
+    counts["free_text"] += match_decisions.forget_text(case)
     for assignment in db.session.scalars(select(Assignment).filter_by(case_id=case.id)):
         _clear(assignment, ("reason",), counts, "free_text")
         assignment.created_at = _month(assignment.created_at)
@@ -494,19 +495,6 @@ def _other_inquiries(inquiry: Inquiry) -> int:
         )
         or 0
     )
-
-
-def _anonymise_match_decisions(case: Case, counts: Counter) -> None:
-    """Decisions about whether this case is the same person as another keep their shape (who,
-    when, which cases) but lose their text; a merge still waiting is withdrawn."""
-    from ..matching.models import MatchDecision
-
-    involved = or_(MatchDecision.case_id == case.id, MatchDecision.other_case_id == case.id)
-    for decision in db.session.scalars(select(MatchDecision).where(involved)):
-        _clear(decision, ("reason", "comment", "undo_reason"), counts, "free_text")
-        if decision.state == "pending":
-            decision.state = "withdrawn"
-            decision.pair_key = None
 
 
 def deletion_plan(data_request: DataRequest) -> DeletionPlan:

@@ -56,12 +56,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     guard.init_app(app)
 
     from .admin.views import bp as admin_bp
+    from .api import init_app as api_init
     from .attachments.views import bp as attachments_bp
     from .audit import views as audit
     from .auth.views import bp as auth_bp
     from .casework.views import bp as casework_bp
     from .crypto_cli import init_app as crypto_cli_init
     from .demo.cli import init_app as demo_init
+    from .exchange import init_app as pfif_init
+    from .imports import init_app as imports_init
     from .inquiries import views as intake
     from .inquiries.public import bp as family_bp
     from .matching.views import bp as matching_bp
@@ -85,4 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     crypto_cli_init(app)
     demo_init(app)
     retention_init(app)
+    pfif_init(app)
+    imports_init(app)
+    api_init(app)
     return app

@@ -30,7 +30,8 @@ def _database(tmp_path_factory: pytest.TempPathFactory, worker: str) -> tuple[st
     if not url:
         path = tmp_path_factory.mktemp("db") / "athar-test.sqlite"
         return f"sqlite:///{path}", {}
-    schema = f"athar_test_{worker}"
+    # ATHAR_TEST_SCHEMA keeps two runs on one database apart (each xdist worker adds its id).
+    schema = f"{os.environ.get('ATHAR_TEST_SCHEMA', 'athar_test')}_{worker}"
     admin = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with admin.app_context():
         with db.engine.begin() as conn:

@@ -69,6 +69,13 @@ ACTIONS = frozenset(
         "attachment_remove",
         # "Not the same person" and "same person" decisions (cases/matching/decisions.py).
         "match_decision",
+        # Working with others (issue 7): PFIF exchange, API clients, spreadsheet import.
+        "pfif_import",
+        "pfif_export",
+        "api_client_create",
+        "api_client_revoke",
+        "api_request",
+        "spreadsheet_import",
     }
 )
 

@@ -43,12 +43,19 @@ class Config:
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024  # one photo or PDF
     ATTACHMENT_FOLDER = None  # encrypted uploads; None means <instance>/attachments
+    # Spreadsheet import (cases.imports): its upload alone may exceed MAX_CONTENT_LENGTH.
+    # 100,000 rows of a typical Arabic list take about 30 MB as CSV, 10 MB as XLSX.
+    IMPORT_MAX_BYTES = 40 * 1024 * 1024
+    IMPORT_MAX_ROWS = 200_000
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     INQUIRY_SUBMIT_LIMIT = "5 per hour"
     STATUS_CHECK_LIMIT = "10 per 15 minutes"
     STATUS_CHECK_PER_REFERENCE_LIMIT = "5 per 15 minutes"
     FAMILY_SESSION_SECONDS = 20 * 60
+    # The JSON API (cases/api): requests per client token, and bad tokens per address.
+    API_RATE_LIMIT = "300 per minute"
+    API_AUTH_FAILURE_LIMIT = "20 per 15 minutes"
     CACHE_TYPE = "SimpleCache"  # per process; RedisCache when REDIS_URL is set
     DASHBOARD_CACHE_SECONDS = 300
     # The intake queue's "may already have a case" marks are kept this long per inquiry.
@@ -78,6 +85,11 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024
     ARGON2_PARALLELISM = 2
+    # PFIF exchange (cases.exchange, docs/pfif.md): the domain our record ids start with
+    # (set it to a domain the organisation controls, e.g. ATHAR_PFIF_DOMAIN=athar.example.org)
+    # and the source_name partners see on our records.
+    PFIF_DOMAIN = "athar.invalid"
+    PFIF_SOURCE_NAME = "Athar"
     DEMO = False
     ENV_NAME = "production"
 
@@ -93,11 +105,15 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
     DASHBOARD_CACHE_SECONDS = 0  # tests see every change at once
+    IMPORT_MAX_BYTES = 2 * 1024 * 1024
+    IMPORT_MAX_ROWS = 1000
     INTAKE_MARK_SECONDS = 0
     MATCH_WEIGHTS_SECONDS = 0
     # Fixed keys so a failing test can be replayed; never used outside tests.
     DATA_KEYS = ["dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc="]
     LOOKUP_KEY = "test-only-lookup-key-at-least-32-characters"  # noqa: S105
+    PFIF_DOMAIN = "athar.test"
+    PFIF_SOURCE_NAME = "Athar test"
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

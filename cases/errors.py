@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .api.errors import error_response, is_api_request
+
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
     403: (_l("Not allowed"), _l("Your account is not allowed to open this page.")),
@@ -25,6 +27,10 @@ MESSAGES = {
 
 
 def render_error(code: int, title: object | None = None, message: object | None = None):  # noqa: ANN201
+    if is_api_request():
+        # Errors raised before an API view runs (unknown address, wrong method, too large)
+        # answer in the API's JSON shape, never as a page.
+        return error_response(code)
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
     return (
         render_template(
@@ -53,6 +59,10 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):  # noqa: ANN202
         if error.code is None or error.code < 400:
             return error
+        if is_api_request():
+            methods = getattr(error, "valid_methods", None) or ()
+            allow = {"Allow": ", ".join(methods)} if methods else None
+            return error_response(error.code, headers=allow)
         return render_error(error.code if error.code in MESSAGES else 400)
 
     @app.errorhandler(Exception)

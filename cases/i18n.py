@@ -27,6 +27,11 @@ def select_locale() -> str:
     languages = page_languages()
     if not has_request_context():
         return "en"  # the CLI and background jobs speak to operators, in English like the CLI
+    if request.path.startswith("/api/"):
+        # API clients have no session: the request's Accept-Language says which language.
+        asked = request.accept_languages.best_match(languages)
+        if asked:
+            return asked
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -34,6 +34,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from .. import places
 from ..forms import BaseForm, SubForm
+from ..identity_documents import DOCUMENT_INDEX
 from ..phones import PhoneError, to_e164
 from .models import ContactChannel, DocumentType, NoteKind, NoteVisibility, Sex
 from .services import MAX_BULK_ASSIGN, CaseDetails, ContactDetails, DocumentDetails
@@ -156,6 +157,12 @@ class DocumentForm(SubForm):
         _l("Document type"), choices=choices("document", DocumentType), default="national_id"
     )
     number = StringField(_l("Document number"), validators=[Optional(), Length(max=60)])
+
+    def validate_number(self, field: StringField) -> None:
+        # Only letters and digits are kept for matching (identity_documents.lookup_form): a
+        # "number" of punctuation alone would have no key and could not be saved.
+        if (field.data or "").strip() and DOCUMENT_INDEX.of(field.data) is None:
+            raise FieldError(_l("A document number needs letters or digits."))
 
 
 class ContactForm(SubForm):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -19,6 +20,9 @@ from ..crypto import EncryptedString, keep_blind_index
 from ..extensions import db
 from ..identity_documents import DOCUMENT_INDEX
 from ..phones import PHONE_INDEX
+
+if TYPE_CHECKING:
+    from ..imports.models import ImportBatch
 
 
 class CaseStatus(StrEnum):
@@ -226,6 +230,11 @@ class Case(ArabicNameParts, db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), index=True
     )
+    # Cases that came from a spreadsheet (cases.imports): the import and the file's row number.
+    import_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL"), index=True
+    )
+    import_row: Mapped[int | None]
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
@@ -233,6 +242,7 @@ class Case(ArabicNameParts, db.Model):
     duplicate_of: Mapped[Case | None] = relationship(
         foreign_keys=[duplicate_of_id], remote_side=[id]
     )
+    import_batch: Mapped[ImportBatch | None] = relationship("ImportBatch")
     names: Mapped[list[CaseName]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseName.id"
     )

@@ -60,3 +60,13 @@ def purge(dry_run: bool, batch_size: int) -> None:
         f"Staff records: {summary.staff_sessions} old login records and "
         f"{summary.invitations} spent invitation links deleted."
     )
+    # Partner records past their expiry date, and spreadsheets left half-way through an import.
+    from ..exchange.services import purge_expired
+    from ..imports.services import purge_stale_batches
+
+    partner = purge_expired(now)
+    click.echo(
+        f"Partner (PFIF) records: {partner.records} expired records emptied, "
+        f"{partner.inquiries} untriaged inquiries from them erased."
+    )
+    click.echo(f"Spreadsheet imports: {purge_stale_batches(now)} stale uploads deleted.")

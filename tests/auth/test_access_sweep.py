@@ -41,6 +41,25 @@ PUBLIC_ENDPOINTS = {
     "family.held",
     "family.finish",
 }
+# The JSON API (cases/api): open to the cookie guard, closed by the API's own token check
+# (tests/api/test_auth.py). Cookies never authenticate it, so every role meets a 401 there;
+# only the OpenAPI document is readable without a token.
+API_ENDPOINTS = {
+    "api.case_list",
+    "api.create_case",
+    "api.case_show",
+    "api.case_update",
+    "api.note_list",
+    "api.note_add",
+    "api.status_list",
+    "api.status_change",
+    "api.inquiry_list",
+    "api.inquiry_submit",
+    "api.inquiry_show",
+    "api.pfif_export",
+    "api.pfif_import",
+}
+API_OPEN = {"api.openapi_document"}
 DUMMY_ID = 1
 UNTESTED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -96,7 +115,7 @@ def test_every_endpoint_declares_who_may_use_it(app) -> None:
         else:
             assert allowed, f"{endpoint} declares neither @public nor @roles(...)"
             assert allowed <= set(Role), f"{endpoint} names an unknown role"
-    assert public == PUBLIC_ENDPOINTS
+    assert public == PUBLIC_ENDPOINTS | API_ENDPOINTS | API_OPEN
 
 
 def test_areas_belong_to_their_roles(app) -> None:
@@ -117,7 +136,9 @@ def test_anonymous_visitors_are_sent_to_log_in(app, client) -> None:
     wrong = []
     for endpoint, method, url in _requests(app):
         response = client.open(url, method=method)
-        if endpoint in PUBLIC_ENDPOINTS:
+        if endpoint in API_ENDPOINTS:
+            ok = response.status_code == 401 and response.is_json
+        elif endpoint in PUBLIC_ENDPOINTS | API_OPEN:
             ok = response.status_code not in (401, 403) and response.status_code < 500
             ok = ok and "next" not in (response.location or "")
         else:
@@ -140,6 +161,8 @@ def test_each_role_reaches_exactly_its_endpoints(request, app, client, role) -> 
         response = client.open(url, method=method)
         if response.status_code >= 500:
             ok = False
+        elif endpoint in API_ENDPOINTS:
+            ok = response.status_code == 401  # a staff cookie is no API token
         elif is_public:
             ok = response.status_code != 403
         elif role in allowed:

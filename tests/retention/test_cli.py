@@ -76,3 +76,41 @@ def test_old_staff_login_records_and_spent_invitations_go(app, runner, caseworke
     left = db.session.scalars(db.select(StaffSession.ip)).all()
     assert left == ["10.0.0.3"]
     assert db.session.scalar(db.select(db.func.count(Invitation.id))) == 0
+
+
+def test_purge_also_empties_expired_partner_records_and_stale_uploads(
+    app, runner, caseworker, supervisor
+) -> None:
+    from datetime import timedelta
+
+    from cases.clock import utcnow
+    from cases.exchange import pfif
+    from cases.exchange.models import PfifRecord
+    from cases.exchange.services import import_pfif
+    from cases.imports import services as imports
+    from cases.imports.models import BatchState, ImportBatch
+    from cases.inquiries.models import Inquiry, InquiryState
+
+    person = {
+        "person_record_id": "partner.org/person.7",
+        "source_date": "2024-05-01T10:00:00Z",
+        "full_name": "حسين علي كاظم",
+        "expiry_date": pfif.format_time(utcnow() + timedelta(days=1)),
+    }
+    import_pfif(caseworker, pfif.serialise([(person, [])]))
+    batch = imports.upload(supervisor, "given_name\r\nعلي\r\n".encode(), "list.csv")
+    # A day and more later: the partner's record expired, the upload was left half-way.
+    db.session.execute(db.update(PfifRecord).values(expiry_date=utcnow() - timedelta(hours=1)))
+    batch.created_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+
+    result = runner.invoke(args=["retention", "purge"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 expired records emptied, 1 untriaged inquiries from them erased" in result.output
+    assert "Spreadsheet imports: 1 stale uploads deleted" in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(PfifRecord.purged_at)) is not None
+    assert db.session.scalar(select(Inquiry.state)) == InquiryState.ERASED
+    stale = db.session.get(ImportBatch, batch.id)
+    assert stale.state == BatchState.DISCARDED and stale.content is None

@@ -183,7 +183,9 @@ def json_body(schema: type[Schema], *, partial: bool = False) -> dict:
         raise ApiError(415)
     try:
         data = request.get_json()
-    except BadRequest as error:
+    except (BadRequest, RecursionError) as error:
+        # RecursionError: arrays nested deeper than the parser's stack ("[[[[…"), which
+        # json.loads does not report as a ValueError.
         raise ApiError(400, _l("The body is not valid JSON.")) from error
     return _load(schema(), data, partial=partial)
 

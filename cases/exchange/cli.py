@@ -28,6 +28,7 @@ REASONS = {
     "own_record": "our own record: only this repository edits it",
     "no_person": "note about a person that is neither in the file nor imported before",
     "erased": "the person's data was erased here",
+    "not_visible": "about a case this account may not work on",
     "invalid": "invalid record",
 }
 
@@ -65,7 +66,7 @@ def import_command(
     owner_user = _user(owner, "--owner") if owner else None
     data = file.read(pfif.MAX_BYTES + 1)
     try:
-        summary = import_pfif(actor, data, into, owner=owner_user, domain=domain)
+        summary = import_pfif(actor, data, into, owner=owner_user, domain=domain, own_records=True)
     except PfifError as error:
         raise click.ClickException(f"File refused, nothing imported: {_english(error)}") from error
     _print_summary(summary)

@@ -29,7 +29,7 @@ from ..audit import services as audit
 from ..auth.models import Role, User
 from ..auth.services import hash_password
 from ..casework import services as casework
-from ..casework.access import visible_cases
+from ..casework.access import can_work_on, visible_cases
 from ..casework.models import (
     Case,
     CaseNote,
@@ -88,7 +88,7 @@ class Outcome:
     kind: str  # person | note
     action: str  # created | updated | skipped
     # created: "new"; updated: "newer" or "kept_staff_edits"; skipped: "unchanged",
-    # "older", "expired", "own_record", "no_person", "erased", "invalid".
+    # "older", "expired", "own_record", "no_person", "erased", "not_visible", "invalid".
     reason: str
     target: str | None = None  # the case reference or the inquiry reference
     detail: str | None = None  # for "invalid": which check failed (pfif.RecordError codes)
@@ -132,6 +132,7 @@ def import_pfif(
     *,
     owner: User | None = None,
     domain: str | None = None,
+    own_records: bool = False,
 ) -> PfifSummary:
     """Import a PFIF XML file (1.1 to 1.4) or a Person Finder CSV file, in one transaction.
 
@@ -139,6 +140,10 @@ def import_pfif(
     ``owner`` (default: the actor). ``domain`` completes CSV record ids that lack one. A file
     refused as a whole (not PFIF, too large, a DTD or entities) raises PfifError and writes
     nothing; single bad records are skipped and listed in the summary.
+
+    Records under our own domain that this database does not hold are taken in only with
+    ``own_records`` (the operator's command line restoring an export): through the API a
+    partner could otherwise publish words, such as a "believed dead" status, in our name.
     """
     if into not in INTO:
         raise PfifError(_l("Import into inquiries or into cases."))
@@ -153,7 +158,7 @@ def import_pfif(
         document = pfif.parse(data, domain=domain)
     except pfif.PfifFormatError as error:
         raise PfifError(str(error)) from error
-    run = _Import(actor, into, owner or actor)
+    run = _Import(actor, into, owner or actor, own_records=own_records)
     summary = PfifSummary(restored_columns=document.restored_columns)
     for record_id, kind, code in document.invalid:
         summary.outcomes.append(Outcome(record_id, kind, "skipped", "invalid", detail=code))
@@ -177,8 +182,9 @@ def import_pfif(
 class _Import:
     """One import run: the actor, where persons go, and "now"."""
 
-    def __init__(self, actor: User, into: str, owner: User) -> None:
+    def __init__(self, actor: User, into: str, owner: User, *, own_records: bool = False) -> None:
         self.actor = actor
+        self.own_records = own_records
         self.into = into
         self.owner = owner
         self.now = utcnow()
@@ -205,6 +211,8 @@ class _Import:
         self, stored: PfifRecord | None, fields: dict[str, str], kind: str, record_id: str
     ) -> Outcome | None:
         """The outcome when the record is not taken in; None when it is to be written."""
+        if stored is not None and self._hidden(stored):
+            return Outcome(record_id, kind, "skipped", "not_visible")
         if stored is not None and stored.purged_at is not None:
             return Outcome(record_id, kind, "skipped", "expired")
         expiry = pfif.parse_time(fields.get("expiry_date"))
@@ -214,7 +222,9 @@ class _Import:
             return Outcome(record_id, kind, "skipped", "expired", _target_of(stored))
         if stored is None:
             # Our own record in a database that does not know it (a restore, or a round trip
-            # into a fresh installation) is taken in like any other.
+            # into a fresh installation) is taken in like any other, from the operator only.
+            if _domain(record_id) == self.domain and not self.own_records:
+                return Outcome(record_id, kind, "skipped", "own_record")
             return None
         if _comparable(stored.fields) == _comparable(fields):
             return Outcome(record_id, kind, "skipped", "unchanged", _target_of(stored))
@@ -227,6 +237,19 @@ class _Import:
         if not _is_newer(fields, stored):
             return Outcome(record_id, kind, "skipped", "older", _target_of(stored))
         return None
+
+    def _hidden(self, stored: PfifRecord) -> bool:
+        """Whether the record is about a person on a case the actor may not work on.
+
+        An import acts as its user, as the pages do: it neither writes into nor names a case
+        that user cannot see (an untriaged inquiry is open to all case staff)."""
+        person = stored if stored.kind == PERSON else _stored(PERSON, stored.person_record_id)
+        if person is None:
+            return False
+        case, _inquiry = _where_notes_go(person)
+        if case is None and person.inquiry is None:
+            case = person.case  # erased or anonymised: still not the actor's to touch
+        return case is not None and not can_work_on(self.actor, case)
 
     def _store(self, kind: str, record_id: str, person: str, fields: dict) -> PfifRecord:
         stored = PfifRecord(
@@ -325,6 +348,8 @@ class _Import:
         person = _stored(PERSON, fields["person_record_id"])
         if person is None:
             return Outcome(record_id, NOTE, "skipped", "no_person")
+        if self._hidden(person):
+            return Outcome(record_id, NOTE, "skipped", "not_visible")
         if person.purged_at is not None:
             return Outcome(record_id, NOTE, "skipped", "expired")
         case, inquiry = _where_notes_go(person)
@@ -657,11 +682,31 @@ def _person_record(case: Case, source: str, include_contacts: bool) -> dict[str,
         "home_state": gov.name_en if gov else "",
         "home_country": "IQ",
     }
-    if include_contacts and case.contacts:
-        contact = case.contacts[0]
-        record["author_name"] = contact.name
-        record["author_phone"] = contact.phone_e164 or ""
+    if include_contacts:
+        family = _consenting_inquirer(case)
+        if family is not None:
+            record["author_name"] = family.inquirer_name
+            record["author_phone"] = family.inquirer_phone or ""
     return {k: v for k, v in record.items() if v}
+
+
+def _consenting_inquirer(case: Case) -> Inquiry | None:
+    """The family whose contact may leave with the case: one that agreed to sharing.
+
+    Not the case's first contact: contacts typed by staff and families who never agreed to
+    sharing sit on the same case, and their numbers are not ours to give to a partner."""
+    return db.session.scalar(
+        select(Inquiry)
+        .where(
+            Inquiry.case_id == case.id,
+            Inquiry.consent_share.is_(True),
+            Inquiry.consent_withdrawn_at.is_(None),
+            Inquiry.state != InquiryState.ERASED,
+            Inquiry.inquirer_phone.is_not(None),
+        )
+        .order_by(Inquiry.created_at, Inquiry.id)
+        .limit(1)
+    )
 
 
 def _imported_note_ids(case: Case) -> set[int]:

@@ -89,6 +89,7 @@ ONE_SHOT = {
     "imports.import_rows",
     "imports.discard",
     "admin.api_client_revoke",
+    "auth.api_client_revoke",
 }
 # The JSON API takes no forms: schemathesis fuzzes it against its OpenAPI document
 # (tests/api/test_schema.py, .ci/api-fuzz).
@@ -288,8 +289,10 @@ def _new_batch(supervisor: User) -> int:
     return batch.id
 
 
-def _new_api_client(admin: User, caseworker: User) -> int:
-    return api_services.create_client(admin, caseworker, "Partner", ["read"])[0].id
+def _new_api_client(caseworker: User) -> int:
+    """A client the caseworker made for herself: her account page and the admin's list show it,
+    each with a revoke button."""
+    return api_services.create_client(caseworker, caseworker, "Partner", ["read"])[0].id
 
 
 def _new_data_request(caseworker: User) -> int:
@@ -321,7 +324,7 @@ def world(
     built.twin_id = _new_twin(built)
     built.inquiry_match_id = _case_like_the_inquiry(caseworker)
     built.batch_id = _new_batch(supervisor)
-    built.api_client_id = _new_api_client(admin, caseworker)
+    built.api_client_id = _new_api_client(caseworker)
     pending_merge = _new_decision(built, "matching.withdraw")
     built.decisions = {
         "matching.withdraw": pending_merge,
@@ -358,8 +361,8 @@ def _values(endpoint: str, rule, world: World, fresh: bool) -> dict[str, object]
             world.attachment_id = _new_attachment(world)
         elif endpoint.startswith("imports."):
             world.batch_id = _new_batch(world.supervisor)
-        elif endpoint == "admin.api_client_revoke":
-            world.api_client_id = _new_api_client(world.admin, world.caseworker)
+        elif endpoint in ("admin.api_client_revoke", "auth.api_client_revoke"):
+            world.api_client_id = _new_api_client(world.caseworker)
         elif endpoint == "admin.set_active":
             db.session.expire_all()
             world.caseworker.active = True
@@ -602,6 +605,7 @@ FIELDLESS = {
     "family.finish",
     "matching.withdraw",
     "admin.api_client_revoke",
+    "auth.api_client_revoke",
     "imports.discard",
 }
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,14 +9,11 @@ from ..api.models import ApiClient
 from ..auth import invitations, services, sessions, totp
 from ..auth.guard import roles
 from ..auth.models import Role, User
-from ..auth.services import case_staff
-from ..casework.forms import ActionForm, options
+from ..casework.forms import ActionForm
 from ..extensions import db, limiter
 from .forms import (
     ROLE_LABELS,
-    SCOPE_LABELS,
     AccountActionForm,
-    ApiClientForm,
     NewUserForm,
     ResetTwoFactorForm,
     RoleForm,
@@ -170,68 +165,19 @@ def reinvite(user_id: int):
 
 
 # --- API clients (cases/api) ------------------------------------------------------------------
-
-
-def _api_client_form() -> ApiClientForm:
-    form = ApiClientForm()
-    # Only accounts that work on cases: a token gets its account's access, and an admin
-    # account has none to give.
-    form.user_id.choices = options(
-        ((u.id, f"{u.display_name} ({u.username}, {ROLE_LABELS[u.role]})") for u in case_staff()),
-        _("Choose an account"),
-    )
-    return form
-
-
-def _api_clients_page(
-    form: ApiClientForm, created: ApiClient | None = None, token: str | None = None
-):  # noqa: ANN202, E501
-    """The clients page; with ``token``, the new client's token shown this once."""
-    return render_template(
-        "admin/api_clients.html",
-        clients=api_clients.clients(),
-        form=form,
-        action_form=ActionForm(),
-        role_labels=ROLE_LABELS,
-        scope_labels=SCOPE_LABELS,
-        created=created,
-        token=token,
-    )
+# Each caseworker or supervisor makes their own clients on their account page: an admin reads
+# no case files, so never holds a token. The admin sees every client and can revoke any.
 
 
 @bp.route("/api-clients")
 @roles(Role.ADMIN)
 def api_client_list():
-    return _api_clients_page(_api_client_form())
-
-
-@bp.route("/api-clients", methods=["POST"])
-@roles(Role.ADMIN)
-@limiter.limit("10 per 15 minutes", methods=["POST"])
-def api_client_create():
-    form = _api_client_form()
-    if not form.validate_on_submit():
-        return _api_clients_page(form), 400
-    if not services.check_password(current_user, form.password.data):
-        form.password.errors.append(_("This is not your password. Nothing was changed."))
-        return _api_clients_page(form), 400
-    user = db.session.get(User, form.user_id.data)
-    expires = datetime.combine(form.expires_on.data, time.min) if form.expires_on.data else None
-    try:
-        client, token = api_clients.create_client(
-            current_user._get_current_object(), user, form.name.data, form.scopes.data, expires
-        )
-    except api_clients.ApiClientError as error:
-        flash(str(error), "error")
-        return _api_clients_page(form), 400
-    flash(_("API client %(name)s created.", name=client.name), "success")
-    return _api_clients_page(_empty_api_client_form(), created=client, token=token)
-
-
-def _empty_api_client_form() -> ApiClientForm:
-    form = _api_client_form()
-    form.process(formdata=None)
-    return form
+    return render_template(
+        "admin/api_clients.html",
+        clients=api_clients.clients(),
+        action_form=ActionForm(),
+        role_labels=ROLE_LABELS,
+    )
 
 
 @bp.route("/api-clients/<int:client_id>/revoke", methods=["POST"])

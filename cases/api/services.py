@@ -17,7 +17,7 @@ from ..extensions import db
 from .models import ApiClient, Scope
 
 TOKEN_PREFIX = "athar_"  # noqa: S105 - a marker, not a secret
-# What the admin pages show of a token: the fixed prefix and six random characters.
+# What the pages show of a token: the fixed prefix and six random characters.
 SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6
 MAX_TOKEN_LENGTH = 200
 
@@ -35,8 +35,23 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+class Operator:
+    """Whoever runs ``flask api`` on the server (an operator, the CI's fuzzing script).
+
+    They hold the database and its keys already, so "only for your own account" would protect
+    nothing from them; their acts are recorded with no actor. A web view never has one: it
+    passes the logged-in account.
+    """
+
+    def __repr__(self) -> str:
+        return "<Operator>"
+
+
+OPERATOR = Operator()
+
+
 def create_client(
-    actor: User,
+    actor: User | Operator,
     user: User,
     name: str,
     scopes: Iterable[str],
@@ -44,11 +59,15 @@ def create_client(
 ) -> tuple[ApiClient, str]:
     """A new client acting as ``user``; returns it and the token, to be shown once.
 
-    The client gets that account's access and nothing more, so only accounts that work on
-    cases qualify: an admin account reads no case files, and neither may its token.
+    A token reads and changes case files as its account, so only that account's holder may
+    make one, on their own account page, after typing their password again: whoever else made
+    it (an administrator, who must never read case files) would hold a key to files that are
+    not theirs, and the audit trail would name the account's holder for what they did. The
+    operator's command line is the one exception (see ``Operator``). The client gets that
+    account's access and nothing more, so only accounts that work on cases qualify.
     """
-    if actor.role != Role.ADMIN:
-        raise ApiClientError(_l("Only an administrator can create API clients."))
+    if isinstance(actor, User) and actor.id != user.id:
+        raise ApiClientError(_l("You can create API clients only for your own account."))
     if not user.active or not user.works_cases:
         raise ApiClientError(
             _l("An API client can only act as an active caseworker or supervisor.")
@@ -69,27 +88,39 @@ def create_client(
         scopes=",".join(chosen),
         token_hash=hash_token(token),
         token_prefix=token[:SHOWN_PREFIX_LENGTH],
-        created_by_id=actor.id,
+        created_by_id=_actor_id(actor),
         expires_at=expires_at,
     )
     db.session.add(client)
     db.session.flush()
-    audit.record("api_client_create", "api_client", client.id, actor)
+    audit.record("api_client_create", "api_client", client.id, _audited(actor))
     db.session.commit()
     return client, token
 
 
-def revoke_client(actor: User, client: ApiClient) -> ApiClient:
-    """The token stops working at once; the client stays listed with who revoked it."""
-    if actor.role != Role.ADMIN:
-        raise ApiClientError(_l("Only an administrator can revoke API clients."))
+def revoke_client(actor: User | Operator, client: ApiClient) -> ApiClient:
+    """The token stops working at once; the client stays listed with who revoked it.
+
+    Its account's holder may revoke it (a tool they no longer use, a token they fear leaked),
+    and so may an administrator, who sees every client but none of their tokens.
+    """
+    if isinstance(actor, User) and actor.role != Role.ADMIN and actor.id != client.user_id:
+        raise ApiClientError(_l("You can revoke only your own API clients."))
     if client.revoked_at is not None:
         raise ApiClientError(_l("This client was already revoked."))
     client.revoked_at = utcnow()
-    client.revoked_by_id = actor.id
-    audit.record("api_client_revoke", "api_client", client.id, actor)
+    client.revoked_by_id = _actor_id(actor)
+    audit.record("api_client_revoke", "api_client", client.id, _audited(actor))
     db.session.commit()
     return client
+
+
+def _actor_id(actor: User | Operator) -> int | None:
+    return actor.id if isinstance(actor, User) else None
+
+
+def _audited(actor: User | Operator) -> User | None:
+    return actor if isinstance(actor, User) else None
 
 
 def authenticate(token: str | None) -> ApiClient | None:
@@ -97,7 +128,7 @@ def authenticate(token: str | None) -> ApiClient | None:
 
     A client stops working when it is revoked or expired, and when the account it acts as is
     disabled, is no longer case staff or has changed role since the client was made (its
-    access would no longer be what the admin granted).
+    access would no longer be what its holder granted).
     """
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
         return None
@@ -113,3 +144,18 @@ def authenticate(token: str | None) -> ApiClient | None:
 def clients() -> list[ApiClient]:
     """Every client, newest first, for the admin page."""
     return list(db.session.scalars(select(ApiClient).order_by(ApiClient.id.desc())))
+
+
+def clients_of(user: User) -> list[ApiClient]:
+    """The clients acting as ``user``, newest first, for their account page."""
+    return list(
+        db.session.scalars(
+            select(ApiClient).filter_by(user_id=user.id).order_by(ApiClient.id.desc())
+        )
+    )
+
+
+def own_client(user: User, client_id: int) -> ApiClient | None:
+    """``user``'s client with this id; None for anyone else's, so a page answers 404 and
+    reveals nothing about other people's clients."""
+    return db.session.scalar(select(ApiClient).filter_by(id=client_id, user_id=user.id))

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from datetime import time as time_of_day
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -19,9 +22,12 @@ from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from .. import crypto
+from ..api import services as api_clients
+from ..api.models import ApiClient
 from ..extensions import db, limiter
 from . import invitations, services, sessions, totp
 from .forms import (
+    ApiClientForm,
     EndSessionForm,
     InvitationForm,
     LanguageForm,
@@ -30,6 +36,7 @@ from .forms import (
     LogoutForm,
     PasswordChangeForm,
     RecoveryCodesForm,
+    RevokeApiClientForm,
     TwoFactorOffForm,
     TwoFactorSetupForm,
 )
@@ -352,7 +359,14 @@ def account():
     return _account_page(PasswordChangeForm())
 
 
-def _account_page(form: PasswordChangeForm):  # noqa: ANN202
+def _account_page(
+    form: PasswordChangeForm,
+    api_form: ApiClientForm | None = None,
+    created: ApiClient | None = None,
+    token: str | None = None,
+):  # noqa: ANN202
+    """The account page; with ``token``, a new API client's token shown this once."""
+    works_cases = current_user.works_cases
     return render_template(
         "auth/account.html",
         form=form,
@@ -361,7 +375,17 @@ def _account_page(form: PasswordChangeForm):  # noqa: ANN202
         current_key_hash=sessions.cookie_key_hash(),
         describe_browser=sessions.describe_browser,
         min_length=services.MIN_PASSWORD_LENGTH,
+        # An admin's account reads no case files, so it has no API clients to make.
+        api_form=(api_form or _empty_api_client_form()) if works_cases else None,
+        api_clients=api_clients.clients_of(current_user) if works_cases else [],
+        revoke_form=RevokeApiClientForm(),
+        created=created,
+        token=token,
     )
+
+
+def _empty_api_client_form() -> ApiClientForm:
+    return ApiClientForm(prefix="api", formdata=None)
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -392,6 +416,48 @@ def end_other_session(session_id: int):
             flash(str(error), "error")
         else:
             flash(_("That session has ended; the browser using it must log in again."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/api-clients", methods=["POST"])
+@roles(Role.CASEWORKER, Role.SUPERVISOR)
+@limiter.limit("10 per 15 minutes", key_func=_account_key, methods=["POST"])
+def api_client_create():
+    """A token for a partner tool acting as oneself, after typing one's password again."""
+    form = ApiClientForm(prefix="api")
+    if not form.validate_on_submit():
+        return _account_page(PasswordChangeForm(formdata=None), api_form=form), 400
+    if not services.check_password(current_user, form.password.data):
+        form.password.errors.append(_("This is not your password. Nothing was changed."))
+        return _account_page(PasswordChangeForm(formdata=None), api_form=form), 400
+    on = form.expires_on.data
+    expires = datetime.combine(on, time_of_day.min) if on else None
+    user = current_user._get_current_object()
+    try:
+        client, token = api_clients.create_client(
+            user, user, form.name.data, form.scopes.data, expires
+        )
+    except api_clients.ApiClientError as error:
+        flash(str(error), "error")
+        return _account_page(PasswordChangeForm(formdata=None), api_form=form), 400
+    flash(_("API client %(name)s created.", name=client.name), "success")
+    return _account_page(PasswordChangeForm(formdata=None), created=client, token=token)
+
+
+@bp.route("/account/api-clients/<int:client_id>/revoke", methods=["POST"])
+@roles(Role.CASEWORKER, Role.SUPERVISOR)
+def api_client_revoke(client_id: int):
+    """Revoking only takes access away, like ending a session: no password needed."""
+    client = api_clients.own_client(current_user, client_id)
+    if client is None:
+        abort(404)
+    if RevokeApiClientForm().validate_on_submit():
+        try:
+            api_clients.revoke_client(current_user._get_current_object(), client)
+        except api_clients.ApiClientError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("API client %(name)s revoked.", name=client.name), "success")
     return redirect(url_for("auth.account"))
 
 

@@ -15,12 +15,13 @@ from ..factories import make_user
 
 
 @pytest.fixture
-def token_maker(app, admin: User) -> Callable[..., str]:  # noqa: ANN001
-    """make(user, scopes=("read", "write", "pfif"), **kwargs) -> the token."""
+def token_maker(app) -> Callable[..., str]:  # noqa: ANN001
+    """make(user, scopes=("read", "write", "pfif"), **kwargs) -> the token, made by the account
+    holder for their own account (the only way the pages allow)."""
 
     def make(user: User, scopes=("read", "write", "pfif"), **kwargs) -> str:  # noqa: ANN001, ANN003
         _client, token = services.create_client(
-            admin, user, kwargs.pop("name", "Partner"), scopes, **kwargs
+            user, user, kwargs.pop("name", "Partner"), scopes, **kwargs
         )
         return token
 

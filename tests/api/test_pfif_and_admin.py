@@ -1,4 +1,4 @@
-"""PFIF through the API, and the admin pages that make and revoke API clients."""
+"""PFIF through the API, and the admin page that lists and revokes every API client."""
 
 from __future__ import annotations
 
@@ -52,58 +52,59 @@ def test_contacts_in_pfif_only_for_supervisors(cw_api, sup_api) -> None:  # noqa
     assert sup_api.get("/pfif?include_contacts=true").status_code == 200
 
 
-def _admin_login(auth, admin) -> None:  # noqa: ANN001
+def test_admin_lists_every_client_without_its_token(
+    client, auth, admin, caseworker, supervisor, token_maker
+) -> None:  # noqa: ANN001
+    cw_token = token_maker(caseworker, name="Tracing desk")
+    sup_token = token_maker(supervisor, name="Red Crescent registry")
     auth.login(admin)
-
-
-def test_admin_creates_a_client_after_reentering_the_password(
-    client, auth, admin, caseworker
-) -> None:  # noqa: ANN001, E501
-    _admin_login(auth, admin)
     page = client.get("/admin/api-clients")
-    assert page.status_code == 200 and "Zainab" in page.get_data(as_text=True)
-    form = {"name": "Partner NGO", "user_id": str(caseworker.id), "scopes": ["read", "write"]}
-    wrong = client.post("/admin/api-clients", data={**form, "password": "not it"})
-    assert wrong.status_code == 400 and db.session.scalar(select(ApiClient)) is None
-    created = client.post("/admin/api-clients", data={**form, "password": PASSWORD})
-    assert created.status_code == 200
-    record = db.session.scalar(select(ApiClient))
-    assert record.scope_set == {"read", "write"} and record.user_id == caseworker.id
-    html = created.get_data(as_text=True)
-    token = html.split('id="api-token" value="')[1].split('"')[0]
-    assert token.startswith(record.token_prefix)
-    assert Api(client, token).get("/cases").status_code == 200
-    # Shown once: the list afterwards has only the prefix.
-    assert token not in client.get("/admin/api-clients").get_data(as_text=True)
-    assert db.session.scalar(select(AuditEvent).filter_by(action="api_client_create"))
-
-
-def test_admin_cannot_make_a_client_for_an_admin(client, auth, admin) -> None:  # noqa: ANN001
-    _admin_login(auth, admin)
-    response = client.post(
-        "/admin/api-clients",
-        data={"name": "x", "user_id": str(admin.id), "scopes": ["read"], "password": PASSWORD},
-    )
-    assert response.status_code == 400
-    assert db.session.scalar(select(ApiClient)) is None
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Tracing desk" in html and "Red Crescent registry" in html
+    assert "Zainab" in html and "Maryam" in html
+    for record in db.session.scalars(select(ApiClient)):
+        assert record.token_prefix in html
+    assert cw_token not in html and sup_token not in html
+    # No form to make one: a token would let the admin read case files.
+    assert 'name="password"' not in html and "api-token" not in html
 
 
 def test_admin_revokes_a_client(client, auth, admin, caseworker, token_maker) -> None:  # noqa: ANN001
     token = token_maker(caseworker)
     record = db.session.scalar(select(ApiClient))
-    _admin_login(auth, admin)
+    auth.login(admin)
     response = client.post(f"/admin/api-clients/{record.id}/revoke")
     assert response.status_code == 302
     db.session.refresh(record)
     assert record.revoked_at is not None and record.revoked_by_id == admin.id
     assert Api(client, token).get("/cases").status_code == 401
-    assert db.session.scalar(select(AuditEvent).filter_by(action="api_client_revoke"))
+    event = db.session.scalar(select(AuditEvent).filter_by(action="api_client_revoke"))
+    assert event.actor_id == admin.id and event.object_id == record.id
+    html = client.get("/admin/api-clients").get_data(as_text=True)
+    assert "Revoked on" in html and f"/admin/api-clients/{record.id}/revoke" not in html
 
 
-def test_only_admins_reach_the_client_pages(client, auth, supervisor) -> None:  # noqa: ANN001
+def test_admin_has_no_page_to_create_a_client(app, client, auth, admin, caseworker) -> None:  # noqa: ANN001
+    assert "admin.api_client_create" not in app.view_functions
+    auth.login(admin)
+    form = {"name": "x", "user_id": str(caseworker.id), "scopes": ["read"], "password": PASSWORD}
+    assert client.post("/admin/api-clients", data=form).status_code == 405
+    own = {"api-name": "x", "api-scopes": ["read"], "api-password": PASSWORD}
+    assert client.post("/account/api-clients", data=own).status_code == 403
+    account = client.get("/account").get_data(as_text=True)
+    assert "/account/api-clients" not in account
+    assert db.session.scalar(select(ApiClient)) is None
+
+
+def test_only_admins_reach_the_admin_client_pages(client, auth, supervisor, token_maker) -> None:  # noqa: ANN001
+    token_maker(supervisor)
+    record = db.session.scalar(select(ApiClient))
     auth.login(supervisor)
     assert client.get("/admin/api-clients").status_code == 403
-    assert client.post("/admin/api-clients/1/revoke").status_code == 403
+    assert client.post(f"/admin/api-clients/{record.id}/revoke").status_code == 403
+    db.session.refresh(record)
+    assert record.revoked_at is None
 
 
 def test_the_client_page_speaks_arabic(client, auth, admin) -> None:  # noqa: ANN001

@@ -130,6 +130,13 @@ def test_areas_belong_to_their_roles(app) -> None:
             assert allowed, rule.rule
     # Giving a case to someone else is a supervisor's decision.
     assert endpoint_policy(app, "casework.assign")[1] == {Role.SUPERVISOR}
+    # An API token reads case files as its account: only case staff make one, for themselves,
+    # and no administrator page makes one for anybody (the admin only lists and revokes).
+    case_staff = {Role.CASEWORKER, Role.SUPERVISOR}
+    assert endpoint_policy(app, "auth.api_client_create")[1] == case_staff
+    assert endpoint_policy(app, "auth.api_client_revoke")[1] == case_staff
+    admin_api = {e for e in app.view_functions if e.startswith("admin.api_client")}
+    assert admin_api == {"admin.api_client_list", "admin.api_client_revoke"}
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app, client) -> None:

@@ -4,8 +4,9 @@
    headers; the check lists each problem by row and column in the page's language and marks
    the row that looks like a case already recorded; she imports the valid rows, and an imported
    case says which file and row it came from.
-2. An administrator creates an API client (her password again), sees its token once, and
-   revokes it; the token stops working.
+2. A supervisor creates an API client for her own account on her account page (her password
+   again), sees its token once, uses it and revokes it; the token stops working. An
+   administrator sees every client listed, never a token, and revokes another one of hers.
 3. A case and an inquiry that a PFIF import created say where they came from.
 
 Each journey runs once in Arabic (RTL) and once in English, one of them on a 360px phone and
@@ -132,11 +133,6 @@ def existing_case(server: LiveServer, given: str, father: str, grandfather: str)
         ).reference
 
 
-def user_id(server: LiveServer, username: str) -> int:
-    with server.app.app_context():
-        return db.session.scalar(select(User.id).filter_by(username=username))
-
-
 @pytest.mark.parametrize(("lang", "device"), RUNS)
 def test_supervisor_imports_a_spreadsheet(
     lang: str,
@@ -251,8 +247,16 @@ def test_supervisor_imports_a_spreadsheet(
     t.assert_all_translated()
 
 
+def _new_client(form: Locator, name: str, password: str) -> None:
+    """Fill the account page's "New API client" form (read scope) and send it."""
+    form.locator("#api-name").fill(name)
+    form.locator('input[name="api-scopes"][value="read"]').check()
+    form.locator("#api-password").fill(password)
+    form.locator("button.primary").click()
+
+
 @pytest.mark.parametrize(("lang", "device"), OTHER_RUNS)
-def test_admin_creates_and_revokes_an_api_client(
+def test_a_supervisor_makes_uses_and_revokes_her_own_api_client(
     lang: str,
     device: str,
     live_server: LiveServer,
@@ -260,11 +264,76 @@ def test_admin_creates_and_revokes_an_api_client(
     screenshot: Callable[[Page, str], Path],
 ) -> None:
     t = Labels(lang)
+    supervisor = f"sup_huda_{lang}"
     admin = f"admin_salma_{lang}"
-    client_name = f"سجل الهلال الأحمر {lang}"
+    first, second = f"سجل الهلال الأحمر {lang}", f"خط الهاتف {lang}"
     with live_server.app.app_context():
+        make_user(supervisor, Role.SUPERVISOR, "هدى")
         make_user(admin, Role.ADMIN, "سلمى")
+    api = f"{live_server.url}/api/v1/cases"
 
+    # The supervisor's own account page (the name in the header) holds her API clients.
+    page = new_page(lang, bypass_csp=True, **DEVICES[device])
+    page.goto(f"{live_server.url}/login")
+    log_in(page, t, supervisor, live_server)
+    page.locator("header.top a.who").click()
+    expect(page.locator("main h1")).to_have_text(t("My account"))
+    expect(page.locator("#api-clients-h")).to_have_text(t("API clients"))
+    expect(page.locator("#api-new-h")).to_have_text(t("New API client"))
+    expect_fits(page, "account")
+    screenshot(page, "account")
+
+    # A wrong password creates nothing and loses nothing typed.
+    form = page.locator('main form[action$="/account/api-clients"]')
+    _new_client(form, first, "not my password")
+    expect(page.locator("#api-password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#api-token")).to_have_count(0)
+    expect(form.locator("#api-name")).to_have_value(first)
+    expect(form.locator('input[name="api-scopes"][value="read"]')).to_be_checked()
+    expect_fits(page, "API client refused")
+    screenshot(page, "wrong-password")
+    assert [e for e in page.e2e_errors if "HTTP 400: POST" not in e] == []
+    page.e2e_errors.clear()
+
+    # With her password: the token, once, left to right in either language; it works.
+    form.locator("#api-password").fill(PASSWORD)
+    form.locator("button.primary").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    shown = page.locator("#api-token")
+    expect(shown).to_have_attribute("dir", "ltr")
+    expect(page.locator('label[for="api-token"]')).to_have_text(t("Token"))
+    token = shown.input_value()
+    assert re.fullmatch(r"athar_[\w-]{30,}", token), token
+    expect(page.locator(".invitation-link h2 bdi")).to_have_text(first)
+    expect_fits(page, "token")
+    screenshot(page, "token")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert page.request.get(api, headers=bearer).status == 200
+
+    # Back on her page: the client listed by its prefix, never the token; she revokes it.
+    page.goto(f"{live_server.url}/account")
+    expect(page.locator("#api-token")).to_have_count(0)
+    assert token not in page.content()
+    row = page.locator("main table tbody tr", has_text=first)
+    prefix = row.locator("code.token-prefix").inner_text().rstrip("…")
+    assert token.startswith(prefix) and len(prefix) < len(token)
+    revoke = row.locator("button[type=submit]")
+    expect(revoke).to_have_text(t("Revoke"))
+    revoke.click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(row.locator("button[type=submit]")).to_have_count(0)
+    expect_fits(page, "revoked by her")
+    screenshot(page, "revoked-by-her")
+    assert page.request.get(api, headers=bearer).status == 401
+
+    # A second client, for the administrator to revoke.
+    _new_client(page.locator('main form[action$="/account/api-clients"]'), second, PASSWORD)
+    other_token = page.locator("#api-token").input_value()
+    other = {"Authorization": f"Bearer {other_token}"}
+    assert page.request.get(api, headers=other).status == 200
+    assert page.e2e_errors == []
+
+    # The administrator lists every client, sees no token and no form to make one.
     page = new_page(lang, bypass_csp=True, **DEVICES[device])
     page.goto(f"{live_server.url}/login")
     login = page.locator('main form[action$="/login"]')
@@ -277,55 +346,22 @@ def test_admin_creates_and_revokes_an_api_client(
     expect(page).to_have_url(re.compile(r"/admin/users$"))
     page.locator('main a[href$="/admin/api-clients"]').click()
     expect(page.locator("main h1")).to_have_text(t("API clients"))
-    expect_fits(page, "API clients")
-    screenshot(page, "api-clients")
-
-    # A wrong password creates nothing and loses nothing typed.
-    form = page.locator('main form[action$="/admin/api-clients"]')
-    form.locator("#name").fill(client_name)
-    form.locator("#user_id").select_option(value=str(user_id(live_server, "zainab")))
-    form.locator('input[name="scopes"][value="read"]').check()
-    form.locator("#password").fill("not my password")
-    form.locator("button.primary").click()
-    expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#api-token")).to_have_count(0)
-    expect(form.locator("#name")).to_have_value(client_name)
-    expect(form.locator('input[name="scopes"][value="read"]')).to_be_checked()
-    expect_fits(page, "API client refused")
-    screenshot(page, "wrong-password")
-    assert [e for e in page.e2e_errors if "HTTP 400: POST" not in e] == []
-    page.e2e_errors.clear()
-
-    # With her password: the token, once, left to right in either language.
-    form.locator("#password").fill(PASSWORD)
-    form.locator("button.primary").click()
-    expect(page.locator(".flash-success")).to_be_visible()
-    shown = page.locator("#api-token")
-    expect(shown).to_have_attribute("dir", "ltr")
-    expect(page.locator('label[for="api-token"]')).to_have_text(t("Token"))
-    token = shown.input_value()
-    assert re.fullmatch(r"athar_[\w-]{30,}", token), token
-    expect(page.locator(".invitation-link h2 bdi")).to_have_text(client_name)
-    expect_fits(page, "token")
-    screenshot(page, "token")
-    api = f"{live_server.url}/api/v1/cases"
-    bearer = {"Authorization": f"Bearer {token}"}
-    assert page.request.get(api, headers=bearer).status == 200
-
-    page.goto(f"{live_server.url}/admin/api-clients")
-    expect(page.locator("#api-token")).to_have_count(0)
-    assert token not in page.content()
-    row = page.locator("main table tbody tr", has_text=client_name)
-    prefix = row.locator("code.token-prefix").inner_text().rstrip("…")
-    assert token.startswith(prefix) and len(prefix) < len(token)
+    assert token not in page.content() and other_token not in page.content()
+    expect(page.locator("main input[type=password]")).to_have_count(0)
+    revoked = page.locator("main table tbody tr", has_text=first)
+    expect(revoked.locator("button[type=submit]")).to_have_count(0)
+    row = page.locator("main table tbody tr", has_text=second)
+    expect(row.locator("bdi").nth(1)).to_have_text("هدى")
+    expect_fits(page, "all clients")
+    screenshot(page, "all-clients")
     revoke = row.locator("button[type=submit]")
     expect(revoke).to_have_text(t("Revoke"))
     revoke.click()
     expect(page.locator(".flash-success")).to_be_visible()
     expect(row.locator("button[type=submit]")).to_have_count(0)
-    expect_fits(page, "revoked")
-    screenshot(page, "revoked")
-    assert page.request.get(api, headers=bearer).status == 401
+    expect_fits(page, "revoked by the admin")
+    screenshot(page, "revoked-by-admin")
+    assert page.request.get(api, headers=other).status == 401
 
     assert page.e2e_errors == []
     t.assert_all_translated()

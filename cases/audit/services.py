@@ -75,7 +75,9 @@ ACTIONS = frozenset(
         "api_client_create",
         "api_client_revoke",
         "api_request",
+        "spreadsheet_upload",
         "spreadsheet_import",
+        "spreadsheet_discard",
     }
 )
 

@@ -2,7 +2,8 @@
 
 The file itself is kept only while a supervisor maps and checks it; it is deleted (``content``
 set to NULL) once the rows are imported or the import is abandoned, and batches left half-way
-are purged after a day (services.purge_stale_batches). What stays is the record of the import:
+are purged after a day (services.purge_stale_batches), and with it the rows the dry run found
+valid (``checked_rows``). What stays is the record of the import:
 who, when, counts, and the report of skipped rows and likely duplicates (row numbers, column
 headers and problem codes, no cell values beyond what the problem quotes), encrypted too.
 """
@@ -54,6 +55,9 @@ class ImportBatch(db.Model):
     imported_count: Mapped[int | None]
     # Encrypted, compressed JSON of the last check: problems and likely duplicates by row.
     report: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Encrypted, compressed JSON of the valid rows of the last check (stored.py), so the
+    # import does not read the file again; NULL once imported or discarded, like the file.
+    checked_rows: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])

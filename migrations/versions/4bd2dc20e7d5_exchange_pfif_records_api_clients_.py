@@ -71,6 +71,7 @@ def upgrade():
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("imported_count", sa.Integer(), nullable=True),
         sa.Column("report", sa.LargeBinary(), nullable=True),
+        sa.Column("checked_rows", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_import_batches_created_by_id_users")
         ),

@@ -150,7 +150,7 @@ def test_csv_import_end_to_end(sup_client, supervisor, caseworker) -> None:
     events = db.session.scalars(select(AuditEvent).filter_by(action="spreadsheet_import")).all()
     assert [e.item_count for e in events] == [2]
     case_page = sup_client.get(f"/cases/{first.id}").get_data(as_text=True)
-    assert "Imported from list.csv, row 2" in case_page
+    assert "Imported from <bdi>list.csv</bdi>, row 2" in case_page
     # A second click does not import twice.
     sup_client.post(f"/oversight/imports/{batch.id}/import", data={"expected": "2"})
     assert db.session.scalar(select(func.count(Case.id))) == 2

@@ -1,7 +1,6 @@
 """A hostile review of the exchange code (issue 7): the JSON API, PFIF and spreadsheet import.
 
-Each test is an attack that worked before the review; the ones marked xfail wait for a fix in
-cases/imports/ (owned by another helper when this review was written).
+Each test is an attack that worked before the review.
 """
 
 from __future__ import annotations
@@ -199,12 +198,6 @@ def _xlsx_with_styles(styles_body: str) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases/imports/reading.py parses workbook.xml, its rels and styles.xml whole with "
-    "fromstring, bounded only by the 600 MB total: a 600 KB upload of empty elements takes "
-    "~14 GB of memory and minutes (measured: 40 KB -> 40 MB part -> 1 GB, 45 s).",
-)
 def test_an_xlsx_whose_styles_unpack_to_millions_of_elements_is_refused(supervisor) -> None:  # noqa: ANN001
     bomb = _xlsx_with_styles("<a/>" * 2_500_000)  # 10 MB of empty elements, 10 KB zipped
     assert len(bomb) < 50_000
@@ -213,11 +206,6 @@ def test_an_xlsx_whose_styles_unpack_to_millions_of_elements_is_refused(supervis
         import_services.upload(supervisor, bomb, "list.xlsx")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases/imports/services.py: upload() records no audit event (ASVS V16, "
-    "docs/security.md: every upload is audited).",
-)
 def test_a_spreadsheet_upload_is_audited(supervisor) -> None:  # noqa: ANN001
     batch = import_services.upload(supervisor, "الاسم\r\nعلي\r\n".encode(), "list.csv")
 
@@ -229,11 +217,6 @@ def test_a_spreadsheet_upload_is_audited(supervisor) -> None:  # noqa: ANN001
     assert [e.actor_id for e in events] == [supervisor.id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases/imports/views.py problems_download: the CSV carries values from the file "
-    "(phone numbers, places) out of Athar and is not audited (ASVS V16: every export).",
-)
 def test_the_problems_csv_download_is_audited(client, auth, supervisor) -> None:  # noqa: ANN001
     batch = import_services.upload(
         supervisor, "الاسم,رقم الهاتف\r\nعلي,0770abc123\r\n".encode(), "list.csv"
@@ -254,12 +237,6 @@ def test_the_problems_csv_download_is_audited(client, auth, supervisor) -> None:
     assert [a for a in actions if a not in ("login", "login_2fa", "page_view")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases/imports/services.py discard(): 'Import nothing. The file was deleted.' keeps "
-    "the encrypted report, which quotes values of rows never imported (phone numbers…), for "
-    "ever; purge_stale_batches() drops it.",
-)
 def test_import_nothing_keeps_no_values_from_the_file(supervisor) -> None:  # noqa: ANN001
     batch = import_services.upload(
         supervisor, "الاسم,رقم الهاتف\r\nعلي,0770abc123\r\n".encode(), "list.csv"

@@ -21,11 +21,11 @@ from importlib import resources
 from typing import Any
 
 import click
-from sqlalchemy import Connection, Table, func, insert, select
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Table, func, select
 
 from .. import places
 from ..auth.models import Role, User
+from ..bulk import insert_rows
 from ..casework.models import (
     ApprovalRequest,
     ApprovalState,
@@ -908,64 +908,10 @@ def _next_id(column: Any) -> int:
 
 
 def _insert(table: Table, rows: list[dict]) -> None:
-    """Write ``rows`` (dicts with the same keys) into ``table`` in the session's transaction.
-
-    Core's executemany spends more time preparing each row's parameters than the database takes
-    to store it, so rows go to the driver directly: COPY on PostgreSQL, executemany of the
-    statement Core compiles on SQLite. Each value is converted exactly as Core would convert it
-    (tests compare the stored rows with Core's), which lifted 20,000 cases from 4.9 to 5.7
-    thousand per second on SQLite and from 2.7 to 4.4 thousand on PostgreSQL.
-    """
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        _copy(connection, table, rows)
-    else:
-        _executemany(connection, table, rows)
-
-
-def _copy(connection: Connection, table: Table, rows: list[dict]) -> None:
-    # psycopg adapts naive datetimes, dates, booleans, None and StrEnum members to what Core
-    # stores, so those values go as they are. Columns of the app's own types (EncryptedString)
-    # are converted as Core would: encrypted.
-    from psycopg import sql
-
-    columns = list(rows[0])
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    dialect = connection.dialect
-    converters = [
-        (position, convert)
-        for position, name in enumerate(columns)
-        if isinstance(table.c[name].type, TypeDecorator)
-        and (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-    ]
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            values = [row[column] for column in columns]
-            for position, convert in converters:
-                values[position] = convert(values[position])
-            copy.write_row(values)
-
-
-def _executemany(connection: Connection, table: Table, rows: list[dict]) -> None:
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
-    columns = compiled.positiontup or []
-    # The dialect's own converters, e.g. datetimes to SQLAlchemy's text format on SQLite.
-    converters = [
-        (position, convert)
-        for position, name in enumerate(columns)
-        if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-    ]
-    parameters = []
-    for row in rows:
-        values = [row[name] for name in columns]
-        for position, convert in converters:
-            values[position] = convert(values[position])
-        parameters.append(values)
-    connection.connection.driver_connection.executemany(str(compiled), parameters)
+    """Write ``rows`` into ``table`` in the session's transaction (cases.bulk: about 5.7
+    thousand cases per second on SQLite and 4.4 thousand on PostgreSQL, against 4.9 and 2.7
+    through Core)."""
+    insert_rows(db.session.connection(), table, rows)
 
 
 def _sync_sequences() -> None:

@@ -12,12 +12,11 @@ with one made by services.create_case, column by column.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Table, func, insert, select
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Table, func, select
 
+from ..bulk import insert_rows
 from ..casework.models import (
     Assignment,
     Case,
@@ -275,57 +274,6 @@ class Rows:
         for table, rows in self.tables():
             for start in range(0, len(rows), CHUNK * 5):
                 chunk = rows[start : start + CHUNK * 5]
-                if connection.dialect.name == "postgresql":
-                    _copy(connection, table, chunk)
-                else:
-                    _executemany(connection, table, chunk)
+                insert_rows(connection, table, chunk)
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
-
-
-def _converters(table: Table, columns: Iterable[str], dialect, only_decorated: bool) -> list:  # noqa: ANN001
-    found = []
-    for position, name in enumerate(columns):
-        column_type = table.c[name].type
-        if only_decorated and not isinstance(column_type, TypeDecorator):
-            continue
-        if convert := column_type.dialect_impl(dialect).bind_processor(dialect):
-            found.append((position, convert))
-    return found
-
-
-def _copy(connection: Connection, table: Table, rows: list[dict]) -> None:
-    # psycopg adapts dates, datetimes, booleans and None as Core stores them; the app's own
-    # column types (EncryptedString) are converted as Core would: encrypted.
-    from psycopg import sql
-
-    if not rows:
-        return
-    columns = list(rows[0])
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    converters = _converters(table, columns, connection.dialect, only_decorated=True)
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            values = [row[column] for column in columns]
-            for position, convert in converters:
-                values[position] = convert(values[position])
-            copy.write_row(values)
-
-
-def _executemany(connection: Connection, table: Table, rows: list[dict]) -> None:
-    if not rows:
-        return
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
-    columns = compiled.positiontup or []
-    converters = _converters(table, columns, dialect, only_decorated=False)
-    parameters = []
-    for row in rows:
-        values = [row[name] for name in columns]
-        for position, convert in converters:
-            values[position] = convert(values[position])
-        parameters.append(values)
-    connection.connection.driver_connection.executemany(str(compiled), parameters)

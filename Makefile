@@ -11,13 +11,20 @@ COMPILED := cases/translations/.compiled
 # Test tools from npm (axe-core for the accessibility checks), as package-lock.json pins them.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run setup test test-sqlite test-postgres test-e2e lint i18n-extract i18n-update \
+.PHONY: deploy serve run setup test test-sqlite test-postgres test-e2e lint i18n-extract i18n-update \
         system-deps services clean node-modules-missing instance-keys
 
 run: setup instance-keys  ## migrate, seed a demo on first run, serve on :5000
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo init
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Production (docs/deploy.md): settings come from the environment or instance/config.py only.
+deploy: setup  ## the deploy step: apply database migrations (once, before starting servers)
+	$(BIN)/flask db upgrade
+
+serve: deploy  ## production serving: gunicorn with cases/ops/gunicorn_conf.py
+	$(BIN)/gunicorn --config python:cases.ops.gunicorn_conf app:app
 
 setup: $(STAMP) $(COMPILED) $(NODE_STAMP)
 

@@ -68,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .inquiries import views as intake
     from .inquiries.public import bp as family_bp
     from .matching.views import bp as matching_bp
+    from .ops import init_app as ops_init
     from .oversight.reports import bp as reports_bp
     from .oversight.views import bp as oversight_bp
     from .retention import init_app as retention_init
@@ -91,4 +92,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     pfif_init(app)
     imports_init(app)
     api_init(app)
+    ops_init(app)
     return app

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from flask import Flask
 
+CONNECT_TIMEOUT_SECONDS = 5
+
 
 class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -47,7 +49,10 @@ class Config:
     # 100,000 rows of a typical Arabic list take about 30 MB as CSV, 10 MB as XLSX.
     IMPORT_MAX_BYTES = 40 * 1024 * 1024
     IMPORT_MAX_ROWS = 200_000
+    REDIS_URL = None  # shared rate limits and caches; the REDIS_URL environment variable sets it
     RATELIMIT_STORAGE_URI = "memory://"
+    # Redis down: count limits in each worker's memory meanwhile, never drop them.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     INQUIRY_SUBMIT_LIMIT = "5 per hour"
     STATUS_CHECK_LIMIT = "10 per 15 minutes"
@@ -127,26 +132,28 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_prefixed_env("ATHAR")
         if os.environ.get("DATABASE_URL"):
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-        if os.environ.get("SECRET_KEY"):
-            app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
-        for name in ("DATA_KEYS", "LOOKUP_KEY"):
+        for name in ("SECRET_KEY", "DATA_KEYS", "LOOKUP_KEY", "REDIS_URL"):
             if os.environ.get(name):
                 app.config[name] = os.environ[name]
-        if os.environ.get("REDIS_URL"):
-            # Rate limits shared by every worker and machine.
-            app.config["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
-            app.config["CACHE_TYPE"] = "RedisCache"
-            app.config["CACHE_REDIS_URL"] = os.environ["REDIS_URL"]
+    if app.config.get("REDIS_URL"):
+        # Rate limits and caches shared by every worker and machine.
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+        app.config["CACHE_TYPE"] = "RedisCache"
+        app.config["CACHE_REDIS_URL"] = app.config["REDIS_URL"]
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "athar.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(uri)
     # errors.py logs unexpected exceptions, and a database error quotes the statement's values
     # (names, notes, what families wrote) unless told not to.
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "hide_parameters": True,
-        **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
-    }
+    options = {"hide_parameters": True, **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database that does not answer must give the 503 page in seconds, not hang a worker.
+        options["connect_args"] = {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            **options.get("connect_args", {}),
+        }
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"].startswith(
         "__Host-"
     ):

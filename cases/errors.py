@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import traceback
 
-from flask import Flask, current_app, render_template
+from flask import Flask, Response, current_app, g, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeout
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .api.errors import error_response, is_api_request
+from .extensions import db, login_manager
+
+RETRY_AFTER_SECONDS = 10
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
@@ -19,6 +25,13 @@ MESSAGES = {
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
+    503: (
+        _l("Briefly unavailable"),
+        _l(
+            "Athar cannot reach its database just now. Nothing saved before is lost. If you "
+            "were sending a form, it was not saved: go back, and send it again in a minute."
+        ),
+    ),
     500: (
         _l("Something went wrong"),
         _l("The error has been recorded. Nothing you saved before is lost. Please try again."),
@@ -67,12 +80,37 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):  # noqa: ANN202
+        if database_unavailable(error):
+            return unavailable(error)
         log_unexpected(error)
         return render_error(500)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):  # noqa: ANN202
         return render_error(500)
+
+
+def database_unavailable(error: Exception) -> bool:
+    """The database did not answer, dropped the connection, or is busy (restart, fail-over,
+    a full pool, SQLite's write lock held too long), or Redis did not answer: worth trying
+    again, not a bug."""
+    if isinstance(error, OperationalError | PoolTimeout | RedisConnectionError | RedisTimeout):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def unavailable(error: Exception) -> Response:
+    """The 503 page with Retry-After; the failed transaction is dropped, nothing half-saved."""
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is gone; the pool replaces it on the next checkout
+        db.session.invalidate()
+    current_app.logger.warning("Database unavailable: %s", _database_facts(error))
+    # The page's layout asks who is logged in, which needs the database: render it as anonymous.
+    g._login_user = login_manager.anonymous_user()
+    response = make_response(render_error(503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def log_unexpected(error: Exception) -> None:
@@ -87,7 +125,13 @@ def log_unexpected(error: Exception) -> None:
     if not isinstance(error, DBAPIError):
         current_app.logger.exception("Unhandled error", exc_info=error)
         return
-    original = error.orig
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    current_app.logger.error("Unhandled database error: %s\n%s", _database_facts(error), frames)
+
+
+def _database_facts(error: Exception) -> str:
+    """Error class, SQLSTATE, table, column and constraint: never the values."""
+    original = getattr(error, "orig", None) or error
     diag = getattr(original, "diag", None)
     facts = {
         "error": type(original).__name__,
@@ -96,8 +140,7 @@ def log_unexpected(error: Exception) -> None:
         "column": getattr(diag, "column_name", None),
         "constraint": getattr(diag, "constraint_name", None),
     }
-    if diag is None:  # SQLite's messages name the constraint and never quote values
+    if diag is None and isinstance(error, DBAPIError):
+        # SQLite's messages name the constraint and never quote values.
         facts["message"] = str(original)
-    summary = " ".join(f"{key}={value}" for key, value in facts.items() if value)
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    current_app.logger.error("Unhandled database error: %s\n%s", summary, frames)
+    return " ".join(f"{key}={value}" for key, value in facts.items() if value)

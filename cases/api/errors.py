@@ -26,6 +26,7 @@ CODES = {
     422: "validation_failed",
     429: "rate_limited",
     500: "server_error",
+    503: "unavailable",
 }
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -39,6 +40,7 @@ MESSAGES = {
     422: _l("Some fields need attention. Nothing was saved."),
     429: _l("Too many requests. Wait and try again."),
     500: _l("Something went wrong on our side. The error has been recorded."),
+    503: _l("The service is briefly unavailable. Nothing was saved; try again in a minute."),
 }
 
 

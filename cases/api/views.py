@@ -32,7 +32,7 @@ from ..casework.forms import CaseForm, NoteForm
 from ..casework.listing import COUNT_CAP, CaseFilter, bounded_count, count_filters, filtered_cases
 from ..casework.models import ApprovalRequest, Case, CaseNote, StatusChange
 from ..clock import utcnow
-from ..errors import log_unexpected
+from ..errors import database_unavailable, log_unexpected, unavailable
 from ..exchange import services as exchange
 from ..extensions import db, limiter
 from ..inquiries import services as inquiries
@@ -157,6 +157,8 @@ def http_error(error: HTTPException) -> Response:
 
 @bp.errorhandler(Exception)
 def unexpected_error(error: Exception) -> Response:
+    if database_unavailable(error):
+        return unavailable(error)
     db.session.rollback()
     log_unexpected(error)
     return error_response(500)

@@ -40,6 +40,9 @@ PUBLIC_ENDPOINTS = {
     "family.correction",
     "family.held",
     "family.finish",
+    # Probes for load balancers: "ok" or "unavailable", nothing else (cases/ops/health.py).
+    "ops.healthz",
+    "ops.readyz",
 }
 # The JSON API (cases/api): open to the cookie guard, closed by the API's own token check
 # (tests/api/test_auth.py). Cookies never authenticate it, so every role meets a 401 there;

@@ -1,0 +1,256 @@
+"""Production serving: health probes, the 503 page while the database is away, request ids and
+log lines without personal data, and gunicorn started with the shipped config."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
+
+from cases import create_app
+from cases.casework.models import CaseNote
+from cases.extensions import db
+from cases.ops.health import migration_heads
+from cases.ops.logs import RedactRequestFilter
+
+ROOT = Path(__file__).resolve().parents[2]
+UNREACHABLE_DB = "postgresql+psycopg://postgres@127.0.0.1:1/athar"
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def offline_client() -> FlaskClient:
+    """An app whose database does not answer (nothing listens on port 1)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": UNREACHABLE_DB, "WTF_CSRF_ENABLED": False})
+    return app.test_client()
+
+
+@contextmanager
+def database_gone():
+    """Every statement fails as if the database server had just gone away, until exit."""
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    event.listen(db.engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "before_cursor_execute", fail)
+
+
+def _stamp_head() -> None:
+    db.session.execute(text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32))"))
+    db.session.execute(text("DELETE FROM alembic_version"))
+    db.session.execute(
+        text("INSERT INTO alembic_version VALUES (:head)"), {"head": next(iter(migration_heads()))}
+    )
+    db.session.commit()
+
+
+@pytest.fixture
+def at_head(app: Flask):
+    _stamp_head()
+    yield
+    db.session.execute(text("DROP TABLE alembic_version"))
+    db.session.commit()
+
+
+def test_healthz_answers_without_the_database(offline_client):
+    response = offline_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_says_unavailable_when_the_database_does_not_answer(offline_client):
+    response = offline_client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["database"] == "unavailable"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_readyz_is_ready_only_at_the_migrations_head(client, at_head):
+    response = client.get("/readyz?q=%27%3B+DROP+TABLE+cases%3B--")  # query strings are ignored
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "not configured"},
+    }
+    db.session.execute(text("UPDATE alembic_version SET version_num = 'abb838818f90'"))
+    db.session.commit()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["database"] == "migrations pending"
+
+
+def test_readyz_reports_an_unreachable_redis(app, client, at_head):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "unavailable"}
+
+
+@pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379 (make services)")
+def test_readyz_pings_a_configured_redis(app, client, at_head):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    assert client.get("/readyz").get_json()["checks"]["redis"] == "ok"
+
+
+def test_a_family_gets_a_clear_arabic_503_page_while_the_database_is_away(offline_client):
+    response = offline_client.post("/check", data={"reference": "1234-5678", "secret": "123456"})
+    assert response.status_code == 503
+    # At least our 10 s; the rate limiter may stretch it to its own window's end.
+    assert int(response.headers["Retry-After"]) >= 10
+    page = response.get_data(as_text=True)
+    assert 'lang="ar"' in page
+    assert "لا يمكن" in page  # "cannot reach its database just now"
+    assert "Traceback" not in page and "psycopg" not in page
+
+
+def test_the_api_answers_503_in_its_json_shape(offline_client):
+    response = offline_client.get(
+        "/api/v1/cases", headers={"Authorization": "Bearer athar_" + "x" * 40}
+    )
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "unavailable"
+
+
+def test_staff_see_the_503_page_and_lose_nothing_when_the_database_drops(
+    app, client, auth, caseworker, case
+):
+    auth.login(caseworker)
+    case_id = case.id
+    notes_before = db.session.scalar(select(func.count(CaseNote.id)))
+    with database_gone():
+        response = client.post(f"/cases/{case_id}/notes", data={"body": "called the family"})
+        assert response.status_code == 503
+        assert "cannot reach its database" in response.get_data(as_text=True)
+        assert response.headers["Retry-After"] == "10"
+    # The database is back: the same browser goes on where it was, and the failed note was not
+    # half-saved.
+    assert client.get(f"/cases/{case_id}").status_code == 200
+    assert db.session.scalar(select(func.count(CaseNote.id))) == notes_before
+    response = client.post(f"/cases/{case_id}/notes", data={"body": "called the family"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count(CaseNote.id))) == notes_before + 1
+
+
+def test_every_answer_carries_a_request_id(client):
+    first = client.get("/healthz").headers["X-Request-ID"]
+    second = client.get("/healthz").headers["X-Request-ID"]
+    assert len(first) == 32 and first != second
+    # nginx's $request_id is passed through; anything else is replaced.
+    assert client.get("/healthz", headers={"X-Request-ID": "a1b2c3d4e5f6"}).headers[
+        "X-Request-ID"
+    ] == ("a1b2c3d4e5f6")
+    odd = client.get("/healthz", headers={"X-Request-ID": "<script>alert(1)</script>"})
+    assert odd.headers["X-Request-ID"] != "<script>alert(1)</script>"
+
+
+def test_the_access_line_names_the_route_not_the_path(client, caplog):
+    with caplog.at_level(logging.INFO, logger="athar.access"):
+        response = client.get("/invite/SECRET-TOKEN-123?q=زينب")
+    (record,) = [r for r in caplog.records if r.name == "athar.access"]
+    assert record.route == "/invite/<token>"
+    assert record.status == response.status_code
+    assert record.request_id == response.headers["X-Request-ID"]
+    everything = json.dumps(record.__dict__, default=str, ensure_ascii=False)
+    assert "SECRET-TOKEN-123" not in everything and "زينب" not in everything
+
+
+def test_gunicorns_own_error_line_loses_the_uri():
+    record = logging.LogRecord(
+        "gunicorn.error", logging.ERROR, "", 0, "Error handling request %s", ("/invite/abc",), None
+    )
+    RedactRequestFilter().filter(record)
+    assert record.getMessage() == "Error handling request"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_gunicorn_serves_with_the_shipped_config_and_logs_json(tmp_path):
+    """What `make serve` starts: the app behind gunicorn, one JSON object per log line."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "FLASK_APP": "app.py",
+        "ATHAR_INSTANCE_PATH": str(tmp_path),
+        "SECRET_KEY": "gunicorn-test-secret-key-0123456789abcdef",
+        "DATA_KEYS": "dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc=",
+        "LOOKUP_KEY": "test-only-lookup-key-at-least-32-characters",
+        "ATHAR_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "ATHAR_THREADS": "2",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    bin_dir = Path(sys.executable).parent
+    subprocess.run(
+        [bin_dir / "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    server = subprocess.Popen(
+        [bin_dir / "gunicorn", "--config", "python:cases.ops.gunicorn_conf", "app:app"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ready = _wait_for(f"http://127.0.0.1:{port}/readyz")
+        assert ready == 200
+        status = _get(f"http://127.0.0.1:{port}/check/SECRET-TOKEN?q=name")
+        assert status == 404
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    lines = [json.loads(line) for line in errors.splitlines() if line.strip()]
+    access = [line for line in lines if line["logger"] == "athar.access"]
+    assert {line["route"] for line in access} >= {"/readyz"}
+    assert all(line["request_id"] for line in access)
+    assert "SECRET-TOKEN" not in errors
+    assert any("REDIS_URL is not set" in line["message"] for line in lines)
+
+
+def _get(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _wait_for(url: str) -> int:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return _get(url)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -183,74 +179,3 @@ def test_gunicorns_own_error_line_loses_the_uri():
     )
     RedactRequestFilter().filter(record)
     assert record.getMessage() == "Error handling request"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_gunicorn_serves_with_the_shipped_config_and_logs_json(tmp_path):
-    """What `make serve` starts: the app behind gunicorn, one JSON object per log line."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FLASK_APP": "app.py",
-        "ATHAR_INSTANCE_PATH": str(tmp_path),
-        "SECRET_KEY": "gunicorn-test-secret-key-0123456789abcdef",
-        "DATA_KEYS": "dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc=",
-        "LOOKUP_KEY": "test-only-lookup-key-at-least-32-characters",
-        "ATHAR_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "ATHAR_THREADS": "2",
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    bin_dir = Path(sys.executable).parent
-    subprocess.run(
-        [bin_dir / "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    server = subprocess.Popen(
-        [bin_dir / "gunicorn", "--config", "python:cases.ops.gunicorn_conf", "app:app"],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        ready = _wait_for(f"http://127.0.0.1:{port}/readyz")
-        assert ready == 200
-        status = _get(f"http://127.0.0.1:{port}/check/SECRET-TOKEN?q=name")
-        assert status == 404
-    finally:
-        server.terminate()
-        _, errors = server.communicate(timeout=30)
-    lines = [json.loads(line) for line in errors.splitlines() if line.strip()]
-    access = [line for line in lines if line["logger"] == "athar.access"]
-    assert {line["route"] for line in access} >= {"/readyz"}
-    assert all(line["request_id"] for line in access)
-    assert "SECRET-TOKEN" not in errors
-    assert any("REDIS_URL is not set" in line["message"] for line in lines)
-
-
-def _get(url: str) -> int:
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
-def _wait_for(url: str) -> int:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return _get(url)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)

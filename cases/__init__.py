@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .attachments.views import bp as attachments_bp
     from .audit import views as audit
     from .auth.views import bp as auth_bp
+    from .backup import init_app as backup_init
     from .casework.views import bp as casework_bp
     from .crypto_cli import init_app as crypto_cli_init
     from .demo.cli import init_app as demo_init
@@ -92,5 +93,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     pfif_init(app)
     imports_init(app)
     api_init(app)
+    backup_init(app)
     ops_init(app)
     return app

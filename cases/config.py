@@ -95,6 +95,9 @@ class Config:
     # and the source_name partners see on our records.
     PFIF_DOMAIN = "athar.invalid"
     PFIF_SOURCE_NAME = "Athar"
+    # Folder of pg_dump and pg_restore for `flask backup`; None: the server's version from
+    # /usr/lib/postgresql/<major>/bin, then PATH.
+    BACKUP_PG_BIN = None
     DEMO = False
     ENV_NAME = "production"
 

@@ -78,6 +78,9 @@ ACTIONS = frozenset(
         "spreadsheet_upload",
         "spreadsheet_import",
         "spreadsheet_discard",
+        # Operators' backups (cases/backup): every record copied out, or restored over the data.
+        "backup_create",
+        "backup_restore",
     }
 )
 

@@ -11,7 +11,7 @@ COMPILED := cases/translations/.compiled
 # Test tools from npm (axe-core for the accessibility checks), as package-lock.json pins them.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: deploy serve run setup test test-sqlite test-postgres test-e2e lint i18n-extract i18n-update \
+.PHONY: deploy serve faults load-test run setup test test-sqlite test-postgres test-e2e lint i18n-extract i18n-update \
         system-deps services clean node-modules-missing instance-keys
 
 run: setup instance-keys  ## migrate, seed a demo on first run, serve on :5000
@@ -25,6 +25,13 @@ deploy: setup  ## the deploy step: apply database migrations (once, before start
 
 serve: deploy  ## production serving: gunicorn with cases/ops/gunicorn_conf.py
 	$(BIN)/gunicorn --config python:cases.ops.gunicorn_conf app:app
+
+faults: setup services  ## kill -9 a worker, restart PostgreSQL, SQLite writers (bench/faults.py)
+	.ci/faults
+
+load-test: setup services  ## 50 users for 2 minutes on 1,000,000 cases (bench/load.py; seeds once, slow)
+	$(BIN)/pip install --quiet -e '.[dev,load]'
+	$(BIN)/python bench/load.py
 
 setup: $(STAMP) $(COMPILED) $(NODE_STAMP)
 

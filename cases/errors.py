@@ -89,6 +89,22 @@ def init_app(app: Flask) -> None:
     def server_error(error: InternalServerError):  # noqa: ANN202
         return render_error(500)
 
+    # Registered after Flask-SQLAlchemy's (db.init_app comes first), so it runs first.
+    @app.teardown_appcontext
+    def end_database_session(_error: BaseException | None) -> None:
+        """End the request's transaction. When the database went away after the answer was
+        made (a restart between the view's last query and the end of the request), the
+        ROLLBACK fails: the answer still goes out instead of becoming the server's bare 500,
+        the connection is dropped and the database rolls back whatever was not committed."""
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not database_unavailable(error):
+                raise
+            current_app.logger.warning("Database gone after the answer: %s", _database_facts(error))
+            db.session().invalidate()  # the Session itself: scoped_session has no invalidate
+            db.session.remove()
+
 
 def database_unavailable(error: Exception) -> bool:
     """The database did not answer, dropped the connection, or is busy (restart, fail-over,
@@ -104,7 +120,7 @@ def unavailable(error: Exception) -> Response:
     try:
         db.session.rollback()
     except DBAPIError:  # the connection is gone; the pool replaces it on the next checkout
-        db.session.invalidate()
+        db.session().invalidate()
     current_app.logger.warning("Database unavailable: %s", _database_facts(error))
     # The page's layout asks who is logged in, which needs the database: render it as anonymous.
     g._login_user = login_manager.anonymous_user()

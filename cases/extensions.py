@@ -41,7 +41,16 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     """SQLite: enforce foreign keys (ON DELETE CASCADE), let readers work during a write (WAL)
-    and wait for a busy lock instead of failing at once."""
+    and wait for a busy lock instead of failing at once.
+
+    Transactions are left to pysqlite, which begins one just before the first INSERT, UPDATE or
+    DELETE, so a write's wait for the lock starts from a fresh snapshot and the busy timeout
+    applies. Do not make the first read begin the transaction (SQLAlchemy's "serializable"
+    recipe for pysqlite): a deferred transaction that reads, then writes after another
+    connection wrote, gets "database is locked" at once; with BEGIN IMMEDIATE every request,
+    reads included, queues for the one write lock. bench/faults.py measured both (fewer writes
+    per second, waits past the busy timeout); tests/ops/test_sqlite_concurrency.py guards this.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -65,6 +65,9 @@ class Config:
     DASHBOARD_CACHE_SECONDS = 300
     # The intake queue's "may already have a case" marks are kept this long per inquiry.
     INTAKE_MARK_SECONDS = 300
+    # A case page's "possible duplicates" are kept this long. A new case, an edit of this case
+    # or a decision about it shows at once; an edit of another case after at most this long.
+    CASE_MATCHES_SECONDS = 300
     # Name rarity weights for matching (cases.matching.weights) are recounted this often.
     MATCH_WEIGHTS_SECONDS = 3600
     STALE_DAYS = 30  # a case with no note or status change for this long needs a look
@@ -116,6 +119,7 @@ class TestingConfig(Config):
     IMPORT_MAX_BYTES = 2 * 1024 * 1024
     IMPORT_MAX_ROWS = 1000
     INTAKE_MARK_SECONDS = 0
+    CASE_MATCHES_SECONDS = 0
     MATCH_WEIGHTS_SECONDS = 0
     # Fixed keys so a failing test can be replayed; never used outside tests.
     DATA_KEYS = ["dGVzdC1vbmx5LWRhdGEta2V5LTMyLWJ5dGVzLWxvbmc="]

@@ -11,10 +11,11 @@ whose score reaches a band; a person decides (DOMAIN.md section 2).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from sqlalchemy import ColumnElement, Row, Select, literal, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, literal, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
@@ -28,7 +29,7 @@ from ..casework.models import (
     FamilyContact,
     IdentityDocument,
 )
-from ..extensions import db
+from ..extensions import cache, db
 from .decisions import not_same_case_ids
 from .keys import case_skeletons
 from .records import PersonRecord
@@ -378,7 +379,13 @@ def _banded(
     keys = record_skeletons(record)
     # Best first cut first; ties keep the database's order.
     candidates.sort(key=lambda c: -_first_cut(record, keys, c, weights))
-    shortlist = [c.case_id for c in candidates[:scored]]
+    return _scored(record, [c.case_id for c in candidates[:scored]], weights)
+
+
+def _scored(
+    record: PersonRecord, shortlist: list[int], weights: NameWeights
+) -> list[tuple[int, MatchResult]]:
+    """(case id, result) of the shortlisted cases reaching a band, best first."""
     records = _records(shortlist)
     banded = []
     for case_id in shortlist:
@@ -399,6 +406,20 @@ def _excluded(
     return excluded
 
 
+def _banded_key(record: PersonRecord, excluded: set[int], limit: int) -> str:
+    """A key that changes with what is searched for (the record as it stands now), with the
+    cases left out, and with every new case: a newly recorded duplicate shows at once. Edits
+    of other cases show when the kept result expires. Hashed: no name reaches the cache."""
+    newest = db.session.scalar(select(func.max(Case.id)))
+    # Sets sorted: their order differs from one worker process to the next.
+    parts = [
+        sorted(value) if isinstance(value, frozenset) else value
+        for value in (getattr(record, f.name) for f in fields(record))
+    ]
+    material = repr((parts, sorted(excluded), limit, newest)).encode()
+    return "matches:" + hashlib.sha256(material).hexdigest()
+
+
 def find_matches(
     actor: User,
     record: PersonRecord,
@@ -407,6 +428,7 @@ def find_matches(
     *,
     inquiry_id: int | None = None,
     case_id: int | None = None,
+    keep_seconds: int = 0,
 ) -> list[Match]:
     """Existing cases that may be the person ``record`` describes, best first.
 
@@ -416,9 +438,19 @@ def find_matches(
     cases a person has marked "not the same person" for it are then left out, and so is the
     case itself. Cases the actor may not open are returned too, marked not visible, so nobody
     opens a second file unaware.
+
+    ``keep_seconds`` keeps the ids of the cases found (ids only: no name, no reason text) that
+    long; a view within that time scores just those again, in the reader's language.
     """
     excluded = _excluded(exclude_case_ids, inquiry_id, case_id)
-    banded = _banded(record, excluded, CANDIDATES, SCORED)[:limit]
+    key = _banded_key(record, excluded, limit) if keep_seconds else None
+    found = cache.get(key) if key else None
+    if found is None:
+        banded = _banded(record, excluded, CANDIDATES, SCORED)[:limit]
+        if key:
+            cache.set(key, [case_id for case_id, _ in banded], timeout=keep_seconds)
+    else:
+        banded = _scored(record, found, current_weights())
     cases = {
         case.id: case
         for case in db.session.scalars(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, flash, g, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -77,6 +77,7 @@ def duplicates_section(case: Case) -> DuplicatesSection:
             PersonRecord.from_case(case),
             exclude_case_ids=found.decided_ids | {case.id},
             case_id=case.id,
+            keep_seconds=current_app.config["CASE_MATCHES_SECONDS"],
         )
     return DuplicatesSection(
         decisions=found,

@@ -138,6 +138,7 @@ def compute() -> NameWeights:
 _current: dict[int, NameWeights] = {}
 _refreshing: set[int] = set()
 _lock = threading.Lock()
+_first_count = threading.Lock()
 
 
 def current_weights() -> NameWeights:
@@ -155,7 +156,12 @@ def current_weights() -> NameWeights:
     key = id(app)
     weights = _current.get(key)
     if weights is None:
-        weights = _current[key] = compute()
+        # One count per process: the threads of a worker that all want the weights at once
+        # (the first case pages after a start) wait for it instead of each counting.
+        with _first_count:
+            weights = _current.get(key)
+            if weights is None:
+                weights = _current[key] = compute()
         return weights
     age = (utcnow() - (weights.computed_at or utcnow())).total_seconds()
     if age > refresh_after:

@@ -79,8 +79,26 @@ def post_fork(server, worker) -> None:  # noqa: ANN001
 def when_ready(server) -> None:  # noqa: ANN001
     from app import app
 
+    _count_name_weights(server, app)
+
     if not app.config.get("REDIS_URL"):
         server.log.warning(
             "REDIS_URL is not set: rate limits and caches are kept per worker. Set it in "
             "production (docs/deploy.md)."
         )
+
+
+def _count_name_weights(server, app) -> None:  # noqa: ANN001
+    """Count matching's name weights once in the master, before the workers are forked: each
+    would otherwise count them on its first case page (seconds at a million cases)."""
+    from cases.extensions import db
+    from cases.matching.weights import current_weights
+
+    with app.app_context():
+        try:
+            current_weights()
+        except Exception:  # noqa: BLE001 - the workers count them later instead
+            server.log.warning("Name weights not counted at start; workers will count them.")
+        finally:
+            db.session.remove()
+            db.engine.dispose()

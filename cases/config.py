@@ -147,6 +147,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
         app.config["CACHE_TYPE"] = "RedisCache"
         app.config["CACHE_REDIS_URL"] = app.config["REDIS_URL"]
+        # A Redis that stops answering costs a request one second, not a hung worker.
+        timeouts = {"socket_timeout": 1, "socket_connect_timeout": 1}
+        app.config.setdefault("CACHE_OPTIONS", timeouts)
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", timeouts)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + str(Path(app.instance_path) / "athar.sqlite")

@@ -138,10 +138,11 @@ def log_unexpected(error: Exception) -> None:
     those only the error class, SQLSTATE, table, column and constraint go to the log, with the
     stack's frames.
     """
-    if not isinstance(error, DBAPIError):
-        current_app.logger.exception("Unhandled error", exc_info=error)
-        return
     frames = "".join(traceback.format_tb(error.__traceback__))
+    if not isinstance(error, DBAPIError):
+        # The class and the frames; not the message, which may quote what someone typed.
+        current_app.logger.error("Unhandled error: %s\n%s", type(error).__qualname__, frames)
+        return
     current_app.logger.error("Unhandled database error: %s\n%s", _database_facts(error), frames)
 
 

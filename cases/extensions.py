@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and attached in ``create_app``."""
 
+import contextlib
 import sqlite3
 
 from flask_babel import Babel
@@ -10,6 +11,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from redis.exceptions import RedisError
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -36,6 +38,21 @@ migrate = Migrate()
 cache = Cache()
 # Limits are declared on the routes that need them (public forms, login); none by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def cache_get_many(*keys: str) -> list:
+    """The cached values, None for each when the cache does not answer (Redis away): the
+    caller computes them, so a lost Redis makes pages slower, never unavailable."""
+    try:
+        return list(cache.get_many(*keys))
+    except RedisError:
+        return [None] * len(keys)
+
+
+def cache_set_many(values: dict, timeout: int) -> None:
+    """Keep ``values``; nothing happens when the cache does not answer."""
+    with contextlib.suppress(RedisError):
+        cache.set_many(values, timeout=timeout)
 
 
 @event.listens_for(Engine, "connect")

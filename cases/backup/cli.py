@@ -8,6 +8,7 @@ Output is operator-facing: counts, sizes and times, never a value from the data.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import click
@@ -16,7 +17,18 @@ from flask.cli import AppGroup
 from . import services
 from .services import PASSPHRASE_ENV, BackupError
 
-backup_cli = AppGroup("backup", help="Encrypted backups of the database and the attachments.")
+
+@click.group("backup", cls=AppGroup)
+def backup_cli() -> None:
+    """Encrypted backups of the database and the attachments."""
+    # A stop from systemd or a shutdown (SIGTERM) ends like an error: the temporary folders
+    # holding a plain copy of the database are removed on the way out.
+    signal.signal(signal.SIGTERM, _exit)
+
+
+def _exit(_signum: int, _frame: object) -> None:
+    raise SystemExit(143)
+
 
 # The tables whose counts a summary shows; every table is compared after a restore.
 SUMMARY_TABLES = ("cases", "case_notes", "inquiries", "attachments", "users", "audit_events")

@@ -262,7 +262,11 @@ def create(passphrase: str, output: Path | None = None) -> Created:
     if output.exists():
         raise BackupError(f"{output} already exists: choose another --output.")
     output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".athar-backup-", dir=output.parent))
+    # The plain copy waits in the instance folder, beside the live database: never in the
+    # backup's destination, which may be synced off the machine.
+    instance = Path(current_app.instance_path)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".athar-backup-", dir=instance))
     try:
         dump = work / DATABASE_MEMBERS[kind]
         facts = _dump_sqlite(dump) if kind == "sqlite" else _dump_postgres(dump)
@@ -798,7 +802,8 @@ def _pg_tool(name: str, connection: Connection) -> str:
     candidates = (
         [Path(configured) / name]
         if configured
-        else [Path(f"/usr/lib/postgresql/{server}/bin/{name}"), Path(shutil.which(name) or name)]
+        else [Path(f"/usr/lib/postgresql/{server}/bin/{name}")]
+        + ([Path(found)] if (found := shutil.which(name)) else [])
     )
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
@@ -818,7 +823,12 @@ def _run(command: list[str], *, connect: bool = False) -> str:
 
     Raises BackupError with the tool's own error when it fails.
     """
-    env = {**os.environ}
+    # Only what libpq and the locale need: never the app's keys or the backup passphrase.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith(("PG", "LC_")) or key in ("PATH", "HOME", "LANG", "TZ")
+    }
     if connect:
         url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
         if url.password:
@@ -832,8 +842,13 @@ def _run(command: list[str], *, connect: bool = False) -> str:
         command, env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
+        # PostgreSQL's DETAIL and CONTEXT lines can quote a row's values: leave them out.
+        said = "\n".join(
+            line
+            for line in result.stderr.strip().splitlines()
+            if not line.lstrip().startswith(("DETAIL:", "CONTEXT:"))
+        )
         raise BackupError(
-            f"{Path(command[0]).name} failed (exit {result.returncode}): "
-            f"{result.stderr.strip()[-2000:]}"
+            f"{Path(command[0]).name} failed (exit {result.returncode}): {said[-2000:]}"
         )
     return result.stdout

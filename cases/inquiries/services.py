@@ -31,7 +31,7 @@ from ..casework.services import (
 )
 from ..casework.timeline import Entry, register_source
 from ..clock import utcnow
-from ..extensions import cache, db
+from ..extensions import cache_get_many, cache_set_many, db
 from ..matching.candidates import Match, find_matches, has_strong_match, key_queries
 from ..matching.records import PersonRecord
 from ..phones import PHONE_INDEX
@@ -403,7 +403,7 @@ def strongly_matched(inquiries: list[Inquiry]) -> set[int]:
     keep = int(current_app.config.get("INTAKE_MARK_SECONDS", 0))
     checked = inquiries[:QUEUE_CHECKED]
     keys = [f"intake-strong-match:{inquiry.id}" for inquiry in checked]
-    known = cache.get_many(*keys) if keep and keys else [None] * len(checked)
+    known = cache_get_many(*keys) if keep and keys else [None] * len(checked)
     fresh = {}
     marked = set()
     for inquiry, key, mark in zip(checked, keys, known, strict=True):
@@ -413,7 +413,7 @@ def strongly_matched(inquiries: list[Inquiry]) -> set[int]:
         if mark:
             marked.add(inquiry.id)
     if keep and fresh:
-        cache.set_many(fresh, timeout=keep)
+        cache_set_many(fresh, timeout=keep)
     return marked
 
 

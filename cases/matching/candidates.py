@@ -29,7 +29,7 @@ from ..casework.models import (
     FamilyContact,
     IdentityDocument,
 )
-from ..extensions import cache, db
+from ..extensions import cache_get_many, cache_set_many, db
 from .decisions import not_same_case_ids
 from .keys import case_skeletons
 from .records import PersonRecord
@@ -444,11 +444,11 @@ def find_matches(
     """
     excluded = _excluded(exclude_case_ids, inquiry_id, case_id)
     key = _banded_key(record, excluded, limit) if keep_seconds else None
-    found = cache.get(key) if key else None
+    (found,) = cache_get_many(key) if key else (None,)
     if found is None:
         banded = _banded(record, excluded, CANDIDATES, SCORED)[:limit]
         if key:
-            cache.set(key, [case_id for case_id, _ in banded], timeout=keep_seconds)
+            cache_set_many({key: [case_id for case_id, _ in banded]}, timeout=keep_seconds)
     else:
         banded = _scored(record, found, current_weights())
     cases = {

@@ -63,6 +63,9 @@ logconfig_dict = {
         # SQLAlchemy and werkzeug would log statements and paths at INFO.
         "sqlalchemy": {"level": "WARNING"},
         "werkzeug": {"level": "WARNING"},
+        # Flask-Limiter logs the key of a limit reached at INFO: a typed username (often a
+        # password typed in the wrong box), a family's reference, a client address.
+        "flask-limiter": {"level": "WARNING"},
     },
 }
 

@@ -2,9 +2,11 @@
 
 ``/healthz`` says the process answers (it touches nothing else), so a balancer restarts a stuck
 worker but not one whose database is down. ``/readyz`` says whether this instance can serve
-staff and families: the database answers, the schema is at the migrations' head, and Redis
-answers when one is configured. Neither says more than "ok" or "unavailable" per check: no host
-names, versions or error messages for a stranger to read.
+staff and families: the database answers and the schema is at the migrations' head. It also
+reports whether Redis answers, without depending on it: every server shares one Redis, and
+losing it must not take them all out of the balancer (limits are then counted per process,
+caches recomputed). Neither says more than "ok" or "unavailable" per check: no host names,
+versions or error messages for a stranger to read. docs/deploy.md keeps both off the internet.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ def healthz() -> Response:
 @public
 def readyz() -> Response:
     checks = {"database": database_check(), "redis": redis_check(current_app)}
-    ready = all(value in ("ok", "not configured") for value in checks.values())
+    # Redis is reported, not required: every server shares it, so its loss must not take them
+    # all out of the balancer; meanwhile limits are counted per process and caches recomputed.
+    ready = checks["database"] == "ok"
     return _answer(
         {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
     )

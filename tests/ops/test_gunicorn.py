@@ -145,15 +145,50 @@ def test_two_servers_count_failed_logins_together_through_redis(tmp_path):
     _migrate(env)
     wrong = {"username": "zainab", "password": "not the password"}
     try:
-        with gunicorn(env) as (one, _), gunicorn(env) as (two, _):
+        with gunicorn(env) as (one, log_one), gunicorn(env) as (two, log_two):
             first, second = Browser(one), Browser(two)
             assert [first.post_form("/login", wrong) for _ in range(2)] == [200, 200]
             assert [second.post_form("/login", wrong) for _ in range(2)] == [200, 200]
             # Four tries spent across both servers: the fifth is refused wherever it lands.
             assert first.post_form("/login", wrong) == 429
             assert second.post_form("/login", wrong) == 429
+        # The limiter's own log line names the key it counted: the typed username.
+        assert not [line for line in log_one + log_two if "zainab" in line]
     finally:
         client = Redis.from_url("redis://127.0.0.1:6379/11")
         for key in client.scan_iter(f"*{prefix}*"):
             client.delete(key)
         client.close()
+
+
+def test_pages_keep_working_while_redis_is_away(tmp_path):
+    """Every server's Redis gone: limits are counted in memory, cached duplicate suggestions
+    and intake marks are computed afresh; nothing answers 503."""
+    env = _environment(
+        tmp_path,
+        REDIS_URL="redis://127.0.0.1:1/0",
+        ATHAR_DEMO="true",
+        ATHAR_CASE_MATCHES_SECONDS="300",
+    )
+    _migrate(env)
+    subprocess.run(
+        [BIN / "flask", "demo", "init", "--cases", "30"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    # "caseworker  caseworker  <password>": role, username, password.
+    lines = (tmp_path / "demo-credentials.txt").read_text(encoding="utf-8").splitlines()
+    password = next(line.split()[2] for line in lines if line.split()[:2] == ["caseworker"] * 2)
+    with gunicorn(env) as (base, _):
+        staff = Browser(base)
+        assert staff.post_form("/login", {"username": "caseworker", "password": password}) == 200
+        with staff.opener.open(f"{base}/cases/", timeout=10) as page:
+            listing = page.read().decode()
+        found = re.search(r'href="(/cases/\d+)"', listing)
+        assert found, listing[-2500:]
+        first_case = found.group(1)
+        for path in (first_case, first_case, "/intake/", "/readyz"):
+            with staff.opener.open(base + path, timeout=10) as page:
+                assert page.status == 200, path

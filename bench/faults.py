@@ -41,6 +41,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from cases.ops.gunicorn_conf import keepalive as KEEPALIVE_SECONDS  # noqa: E402, N812
+
 BIN = ROOT / ".venv" / "bin"
 WORK = Path(os.environ.get("FAULTS_DIR", Path(tempfile.gettempdir()) / "faults"))
 PASSWORD = "faults passphrase 1234"
@@ -705,11 +708,19 @@ def kill_worker_scenario(pg: PrivatePostgres, short: bool) -> Report:
         not wrong,
         describe(wrong) or f"{len(cut)} cut off, none answered wrongly",
     )
-    for_kill = [o for o in cut if any(o.started <= at <= o.ended + 0.5 for _, at in killed)]
+    # A kill cuts the requests the worker was serving, and the keep-alive connections it held:
+    # a client finds such a connection dead when it next sends on it, which is at most
+    # gunicorn's keep-alive time after the kill (the worker would have closed it by then).
+    for_kill = [
+        o
+        for o in cut
+        if any(o.started <= at + KEEPALIVE_SECONDS and at <= o.ended + 0.5 for _, at in killed)
+    ]
     report.check(
-        "the kills cut off requests in flight, and only those",
+        "the kills cut off requests in flight or connections held, and only those",
         bool(cut) and len(for_kill) == len(cut),
-        f"{len(for_kill)} of {len(cut)} cut off were in flight at a kill",
+        f"{len(for_kill)} of {len(cut)} cut off were in flight at a kill or sent on its "
+        f"worker's connections within {KEEPALIVE_SECONDS} s after it",
     )
     check_database(report, env, outcomes)
     return report

@@ -3,17 +3,15 @@ at phone and desktop width, and carry on once it is back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
 
 from cases.extensions import db
 
+from ..outages import database_gone
 from .conftest import PHONE, VIEWPORT, LiveServer
 from .live import (
     DIRECTION,
@@ -34,22 +32,6 @@ TITLES = {
 }
 
 
-@contextmanager
-def database_away(server: LiveServer) -> Iterator[None]:
-    """Every statement of the live server fails as when PostgreSQL restarts."""
-
-    def fail(*_args: object, **_kwargs: object) -> None:
-        raise OperationalError("SELECT 1", {}, Exception("terminating connection"))
-
-    with server.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", fail)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", fail)
-
-
 @pytest.mark.parametrize("lang", PUBLIC_LANGUAGES)
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_a_family_sees_the_outage_page_then_checks_again(
@@ -65,7 +47,9 @@ def test_a_family_sees_the_outage_page_then_checks_again(
     choose_language(page, live_server, lang)
     page.goto(f"{live_server.url}/check")
     fill_check(page, reference, secret)
-    with database_away(live_server):
+    with live_server.app.app_context():
+        engine = db.engine
+    with database_gone(engine):
         page.locator('main form[action$="/check"] button[type=submit]').click()
         expect(page.locator("h1")).to_have_text(TITLES[lang])
     screenshot(page, f"{lang}-{size}-outage")

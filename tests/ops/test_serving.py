@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select, text
 
 from cases import create_app
 from cases.casework.models import CaseNote
@@ -20,6 +18,8 @@ from cases.errors import log_unexpected
 from cases.extensions import db
 from cases.ops.health import migration_heads
 from cases.ops.logs import RedactRequestFilter
+
+from ..outages import database_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE_DB = "postgresql+psycopg://postgres@127.0.0.1:1/athar"
@@ -38,20 +38,6 @@ def offline_client() -> FlaskClient:
     """An app whose database does not answer (nothing listens on port 1)."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": UNREACHABLE_DB, "WTF_CSRF_ENABLED": False})
     return app.test_client()
-
-
-@contextmanager
-def database_gone():
-    """Every statement fails as if the database server had just gone away, until exit."""
-
-    def fail(*_args: object, **_kwargs: object) -> None:
-        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
-
-    event.listen(db.engine, "before_cursor_execute", fail)
-    try:
-        yield
-    finally:
-        event.remove(db.engine, "before_cursor_execute", fail)
 
 
 def test_healthz_answers_without_the_database(offline_client):
@@ -123,7 +109,7 @@ def test_staff_see_the_503_page_and_lose_nothing_when_the_database_drops(
     auth.login(caseworker)
     case_id = case.id
     notes_before = db.session.scalar(select(func.count(CaseNote.id)))
-    with database_gone():
+    with database_gone(db.engine):
         response = client.post(f"/cases/{case_id}/notes", data={"body": "called the family"})
         assert response.status_code == 503
         assert "cannot reach its database" in response.get_data(as_text=True)

@@ -6,6 +6,7 @@ import io
 from typing import IO
 
 from flask import Flask, Request, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -27,6 +28,19 @@ class InMemoryUploadRequest(Request):
         content_length: int | None = None,
     ) -> IO[bytes]:
         return io.BytesIO()
+
+
+def posted_field(name: str) -> str:
+    """A posted form field for a rate limit's key; "" when the body is refused as too large.
+
+    The limiter computes its keys again after the 413 page is made; reading the form there
+    would raise inside Flask-Limiter, which takes that for a broken storage and counts in each
+    process's memory for a while: an oversized request must not switch the shared limits off.
+    """
+    try:
+        return request.form.get(name) or ""
+    except RequestEntityTooLarge:
+        return ""
 
 
 def init_app(app: Flask) -> None:

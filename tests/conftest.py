@@ -82,9 +82,21 @@ def app(_app: Flask) -> Iterator[Flask]:
         db.session.rollback()
         db.session.remove()
         _empty_tables()
-        limiter.reset()
+        reset_rate_limits()
     _app.config.clear()
     _app.config.update(saved)
+
+
+def reset_rate_limits() -> None:
+    """Every count back to zero. Flask-Limiter moves to an in-memory fallback when its storage
+    raises (production config turns the fallback on, and a test that builds a production app
+    turns it on for the whole limiter); reset() does not reach that fallback, so counts there
+    would carry over into later tests: empty it and go back to the storage."""
+    limiter.reset()
+    fallback = getattr(limiter, "_fallback_storage", None)
+    if fallback is not None:
+        fallback.reset()
+    limiter._storage_dead = False
 
 
 @contextmanager

@@ -633,15 +633,21 @@ def _stored_problems() -> list[str]:
     return problems
 
 
-def test_a_request_too_large_gets_the_friendly_page(app, client) -> None:
+@pytest.mark.parametrize("path", ["/login", "/check"])
+def test_a_request_too_large_gets_the_friendly_page(app, client, monkeypatch, path) -> None:
+    # Production config: the limiter falls back to per-process memory when its storage fails.
+    monkeypatch.setattr(limiter, "_in_memory_fallback_enabled", True)
     # One uploaded file (8 MB) and its form fit; more is refused before it is read.
     assert app.config["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
-    body = b"username=" + b"x" * (11 * 1024 * 1024) + b"&password=x"
-    response = client.post("/login", data=body, content_type="application/x-www-form-urlencoded")
+    body = b"username=" + b"x" * (11 * 1024 * 1024) + b"&password=x&reference=1"
+    response = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert "Traceback" not in page
     assert "<html" in page.lower()
+    # The limits' keys are still computed without reading the refused body, so an oversized
+    # request cannot move the shared (Redis) limits to per-process counting.
+    assert limiter._storage_dead is False
 
 
 def test_the_sweep_reaches_every_endpoint(app) -> None:

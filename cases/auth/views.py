@@ -25,6 +25,7 @@ from .. import crypto
 from ..api import services as api_clients
 from ..api.models import ApiClient
 from ..extensions import db, limiter
+from ..security import posted_field
 from . import invitations, services, sessions, totp
 from .forms import (
     ApiClientForm,
@@ -73,7 +74,7 @@ def home():
 
 
 def _attempted_username() -> str:
-    return "user:" + (request.form.get("username") or "").strip().lower()[:64]
+    return "user:" + posted_field("username").strip().lower()[:64]
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -15,7 +15,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
@@ -28,6 +27,7 @@ from ..attachments import services as attachments
 from ..auth.guard import public
 from ..errors import render_error
 from ..extensions import db, limiter
+from ..security import posted_field
 from . import services
 from .forms import (
     CONTACT_PREFERENCES,
@@ -52,7 +52,7 @@ def _config(name: str):  # noqa: ANN202
 
 
 def _reference_key() -> str:
-    return "ref:" + services.digits_only(request.form.get("reference"))[:12]
+    return "ref:" + services.digits_only(posted_field("reference"))[:12]
 
 
 @bp.route("/")

@@ -29,7 +29,8 @@ preload_app = True
 # names): the app writes its own access line without them (cases/ops/logs.py).
 accesslog = None
 # gunicorn 24+ opens a control socket in the home folder: one per user, so two servers on one
-# machine would collide; signals (HUP to reload, TERM to stop) do the same job.
+# machine would collide; signals do the same job (TERM to stop; not HUP for new code: with the
+# app preloaded, new workers would fork from the old code, so restart instead).
 control_socket_disable = True
 errorlog = "-"
 loglevel = os.environ.get("ATHAR_LOG_LEVEL", "info")

@@ -9,20 +9,17 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
 from cases import create_app
 from cases.auth.guard import public
 from cases.extensions import db
 
+from ..outages import database_gone
+
 
 def _server_gone(*_args: object) -> None:
     raise sqlite3.OperationalError("terminating connection due to administrator command")
-
-
-def _query_fails(*_args: object, **_kwargs: object) -> None:
-    raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
 
 def _app_with_probe(tmp_path: Path) -> Flask:
@@ -60,9 +57,10 @@ def test_the_503_page_when_even_the_rollback_fails(
 ) -> None:
     app = _app_with_probe(tmp_path)
     with app.app_context():
-        monkeypatch.setattr(db.engine.dialect, "do_rollback", _server_gone)
-        event.listen(db.engine, "before_cursor_execute", _query_fails)
-    response = app.test_client().get("/probe")
+        engine = db.engine
+        monkeypatch.setattr(engine.dialect, "do_rollback", _server_gone)
+    with database_gone(engine):
+        response = app.test_client().get("/probe")
     monkeypatch.undo()
 
     assert response.status_code == 503

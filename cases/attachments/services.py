@@ -213,10 +213,15 @@ def safe_original_name(filename: str | None) -> str | None:
 # --- storing --------------------------------------------------------------------------------
 
 
+def folder_path() -> Path:
+    """Where the encrypted files live (ATTACHMENT_FOLDER, else <instance>/attachments)."""
+    configured = current_app.config.get("ATTACHMENT_FOLDER")
+    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+
+
 def folder() -> Path:
     """Where the encrypted files live; created private (0700) on first use."""
-    configured = current_app.config.get("ATTACHMENT_FOLDER")
-    path = Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+    path = folder_path()
     if not path.is_dir():
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path

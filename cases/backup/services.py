@@ -54,7 +54,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 from zxcvbn import zxcvbn
 
-from ..attachments.services import STORED_NAME
+from ..attachments import services as attachments
 from ..audit import services as audit
 from ..extensions import db
 
@@ -211,11 +211,6 @@ def key_warnings(manifest: dict) -> list[str]:
     return warnings
 
 
-def attachment_folder() -> Path:
-    configured = current_app.config.get("ATTACHMENT_FOLDER")
-    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
-
-
 def app_version() -> str:
     try:
         return metadata.version("athar")
@@ -368,10 +363,10 @@ def _tar_stream(manifest: dict, dump: Path, included: list[str]) -> Iterator[byt
     yield body + _padding(len(body))
     with dump.open("rb") as handle:
         yield from _tar_file(DATABASE_MEMBERS[manifest["backend"]], handle)
-    folder = attachment_folder()
+    folder = attachments.folder_path()
     names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     for name in names:
-        if not STORED_NAME.fullmatch(name):
+        if not attachments.STORED_NAME.fullmatch(name):
             continue
         try:
             handle = (folder / name).open("rb")
@@ -639,7 +634,7 @@ def _take(
             _save(handle, contents.database)
         return
     stored = name.removeprefix(ATTACHMENTS_PREFIX)
-    if name.startswith(ATTACHMENTS_PREFIX) and STORED_NAME.fullmatch(stored):
+    if name.startswith(ATTACHMENTS_PREFIX) and attachments.STORED_NAME.fullmatch(stored):
         contents.attachment_files += 1
         contents.attachment_bytes += member.size
         if staging is not None:
@@ -716,7 +711,7 @@ def restore(
     transaction; if the database step fails, the old attachments folder is put back.
     """
     started = time.monotonic()
-    folder = attachment_folder()
+    folder = attachments.folder_path()
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".athar-restore-", dir=folder.parent))
     try:

@@ -40,6 +40,11 @@ class CryptoError(RuntimeError):
     """A stored value could not be decrypted with any configured key."""
 
 
+def data_keys(app: Flask) -> list[str]:
+    """The configured DATA_KEYS, newest first: a list, or one comma-separated string."""
+    return _key_list(app.config.get("DATA_KEYS"))
+
+
 def _key_list(value: object) -> list[str]:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -50,7 +55,7 @@ def _key_list(value: object) -> list[str]:
 
 def init_app(app: Flask) -> None:
     """Check the keys once at start-up: a missing or malformed key must stop the app."""
-    keys = _key_list(app.config.get("DATA_KEYS"))
+    keys = data_keys(app)
     lookup = app.config.get("LOOKUP_KEY") or ""
     if not keys or not lookup:
         raise RuntimeError(

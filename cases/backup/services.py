@@ -54,6 +54,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 from zxcvbn import zxcvbn
 
+from .. import crypto
 from ..attachments import services as attachments
 from ..audit import services as audit
 from ..extensions import db
@@ -178,16 +179,9 @@ def key_fingerprints() -> dict:
         return hmac.new(key.encode(), FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:8]
 
     return {
-        "data_keys": [fingerprint(key) for key in _data_keys()],
+        "data_keys": [fingerprint(key) for key in crypto.data_keys(current_app)],
         "lookup_key": fingerprint(str(current_app.config["LOOKUP_KEY"])),
     }
-
-
-def _data_keys() -> list[str]:
-    # The same reading as cases.crypto: a list, or one comma-separated string.
-    keys = current_app.config.get("DATA_KEYS") or []
-    parts = keys.split(",") if isinstance(keys, str) else [str(key) for key in keys]
-    return [part.strip() for part in parts if part.strip()]
 
 
 def key_warnings(manifest: dict) -> list[str]:
